@@ -1,0 +1,26 @@
+/**
+ * The command table. Each entry is a lazy import so that `rr run` loads the
+ * run command alone. Add a command by adding a file and a line here.
+ */
+import type { Command } from "./command.ts";
+
+type Loader = () => Promise<{ default: Command }>;
+
+export const COMMANDS: Record<string, Loader> = {
+  run: () => import("./commands/run.ts"),
+  ps: () => import("./commands/ps.ts"),
+  rm: () => import("./commands/rm.ts"),
+  images: () => import("./commands/images.ts"),
+  load: () => import("./commands/load.ts"),
+  import: () => import("./commands/import.ts"),
+  tag: () => import("./commands/tag.ts"),
+  rmi: () => import("./commands/rmi.ts"),
+  inspect: () => import("./commands/inspect.ts"),
+  info: () => import("./commands/info.ts"),
+  unshare: () => import("./commands/unshare.ts"),
+};
+
+/** Internal commands rr runs itself, inside its user namespace. */
+export const HIDDEN_COMMANDS: Record<string, Loader> = {
+  "__unpack-layers": () => import("./commands/unpack-layers.ts"),
+};
