@@ -97,3 +97,10 @@ export function describeError(err: unknown): { message: string; hint?: string } 
   }
   return { message: parts.join(": "), hint };
 }
+
+/** A child already reported the failure on stderr; exit with its status quietly. */
+export class SilentExit extends RrError {
+  constructor(readonly exitCode: number) {
+    super(`exit status ${exitCode}`, { code: "SILENT" });
+  }
+}

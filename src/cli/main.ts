@@ -4,7 +4,7 @@
  */
 import { CliContext, type GlobalOptions } from "./context.ts";
 import type { Command } from "./command.ts";
-import { describeError, RrError, UsageError } from "../errors.ts";
+import { describeError, RrError, SilentExit, UsageError } from "../errors.ts";
 import { COMMANDS, HIDDEN_COMMANDS } from "./commands.ts";
 
 export const VERSION = "0.1.0";
@@ -42,8 +42,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest, ctx);
   } catch (err) {
+    if (err instanceof SilentExit) return err.exitCode;
     report(err);
-    return cmd.failureCode ?? 1;
+    return (err as { exitCode?: number }).exitCode ?? cmd.failureCode ?? 1;
   }
 }
 

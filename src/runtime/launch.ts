@@ -1,0 +1,67 @@
+/**
+ * Starts a prepared plan: clone the child, write its id maps, place it in
+ * its cgroup, release it, and learn whether execve succeeded. Exit is
+ * learned asynchronously from the C waiter thread's pipe.
+ */
+import { read } from "node:fs";
+import { encodePlan, type Plan } from "./plan-encoder.ts";
+import { readSetupResult, receiveFd, releaseChild, spawnChild, waitChildSync, watchChild } from "../sys/core.ts";
+import type { Identity } from "./identity.ts";
+import { writeIdMaps } from "./idmap-writer.ts";
+import { describeSetupFailure } from "./setup-error.ts";
+
+export interface LaunchRequest {
+  plan: Plan;
+  cloneFlags: number;
+  identity: Identity;
+  /** Called with the pid while the child still waits: join cgroups here. */
+  beforeRelease?(pid: number): void;
+}
+
+export interface Launched {
+  pid: number;
+  /** The exit code: the status, or 128+N for signal N. */
+  exited: Promise<number>;
+  /** The pty master when the plan asked for a terminal. */
+  ptyMaster?: number;
+}
+
+export function launch(req: LaunchRequest): Launched {
+  const encoded = encodePlan(req.plan);
+  const child = spawnChild(encoded, req.cloneFlags);
+  try {
+    writeIdMaps(req.identity, child.pid);
+    req.beforeRelease?.(child.pid);
+  } catch (err) {
+    releaseChild(child, false);
+    waitChildSync(child.pid);
+    throw err;
+  }
+  releaseChild(child, true);
+  let ptyMaster: number | undefined;
+  if (child.consoleFd >= 0) {
+    try {
+      ptyMaster = receiveFd(child.consoleFd);
+    } catch {
+      // the child failed before it could send the pty: its error pipe says why
+    }
+  }
+  const failure = readSetupResult(child);
+  if (failure) {
+    waitChildSync(child.pid);
+    throw describeSetupFailure(req.plan, failure.step, failure.errno);
+  }
+  return { pid: child.pid, exited: waitForExit(child.pid), ptyMaster };
+}
+
+function waitForExit(pid: number): Promise<number> {
+  const fd = watchChild(pid);
+  const buf = Buffer.alloc(4);
+  return new Promise((resolve, reject) => {
+    read(fd, buf, 0, 4, null, (err, n) => {
+      require("node:fs").closeSync(fd);
+      if (err) reject(err);
+      else resolve(n === 4 ? buf.readInt32LE(0) : 255);
+    });
+  });
+}
