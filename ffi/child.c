@@ -478,11 +478,6 @@ int rr_child_main(void *arg) {
 
   if (h->flags & RR_PLAN_TTY) setup_tty(h, a->console_fd);
   if (a->console_fd >= 0) close(a->console_fd);
-  if ((h->flags & RR_PLAN_STDIN_NULL) && !(h->flags & RR_PLAN_TTY)) {
-    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || dup2(fd, 0) < 0) fail(RR_STEP_STDIN, errno);
-    close(fd);
-  }
   if ((h->flags & RR_PLAN_SETSID) && !(h->flags & RR_PLAN_TTY)) setsid();
   /* Bun may have left stdio non-blocking; programs in the container expect blocking fds. */
   for (int i = 0; i < 3; i++) {
@@ -495,6 +490,12 @@ int rr_child_main(void *arg) {
     pivot();
   }
   if (g_root_fd >= 0) { close(g_root_fd); g_root_fd = -1; }
+  if ((h->flags & RR_PLAN_STDIN_NULL) && !(h->flags & RR_PLAN_TTY)) {
+    /* opened after pivot_root: the container's /dev/null, and no host path in /proc/self/fd */
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || dup2(fd, 0) < 0) fail(RR_STEP_STDIN, errno);
+    close(fd);
+  }
 
   drop_privileges(h, plan);
   if (h->flags & RR_PLAN_PDEATHSIG) prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);

@@ -4,10 +4,11 @@
  */
 import { CliContext, type GlobalOptions } from "./context.ts";
 import type { Command } from "./command.ts";
-import { describeError, RrError, SilentExit, UsageError } from "../errors.ts";
+import { SilentExit, UsageError } from "../errors.ts";
+import { report } from "./report.ts";
 import { COMMANDS, HIDDEN_COMMANDS } from "./commands.ts";
 
-export const VERSION = "0.1.0";
+import { VERSION } from "./version.ts";
 
 async function main(argv: string[]): Promise<number> {
   const global: GlobalOptions = {};
@@ -61,15 +62,6 @@ async function printHelp(): Promise<number> {
   cli.help();
   cli.outputHelp();
   return 0;
-}
-
-export function report(err: unknown): void {
-  const { message, hint } = describeError(err);
-  process.stderr.write(`rr: ${message}\n`);
-  if (hint) process.stderr.write(`${hint}\n`);
-  if (!(err instanceof RrError) && process.env.RR_DEBUG && err instanceof Error) {
-    process.stderr.write(`${err.stack}\n`);
-  }
 }
 
 main(process.argv.slice(2)).then(

@@ -1,0 +1,22 @@
+/**
+ * Builds dist/rr: compiles the C core with the system compiler, then Bun
+ * compiles the CLI into one executable with librr.so embedded.
+ */
+import { $ } from "bun";
+import { mkdirSync } from "node:fs";
+
+await $`make -s -C ffi`;
+mkdirSync("dist", { recursive: true });
+const result = await Bun.build({
+  entrypoints: ["src/cli/main.ts"],
+  compile: { outfile: "dist/rr" },
+  minify: true,
+  bytecode: true,
+  sourcemap: "none",
+  target: "bun",
+});
+if (!result.success) {
+  for (const log of result.logs) console.error(log);
+  process.exit(1);
+}
+console.log("built dist/rr");

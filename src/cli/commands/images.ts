@@ -1,0 +1,116 @@
+/**
+ * `rr images [-q] [-a] [--no-trunc] [--format F] [--filter K=V] [REPOSITORY[:TAG]]`:
+ * one row per name, `<none>` for unnamed images, newest first, as Docker.
+ */
+import type { Command } from "../command.ts";
+import { bool, list, parseArgs, str } from "../args.ts";
+import { UsageError } from "../../errors.ts";
+import { parseReference } from "../../image/reference.ts";
+import type { ImageRecord } from "../../store/image-store.ts";
+import { formatTable, humanSize, shortId, timeAgo } from "../format.ts";
+import { compileTemplate } from "../go-template.ts";
+import { openCliStore } from "../open-store.ts";
+
+interface Row {
+  ID: string; Repository: string; Tag: string; Digest: string; CreatedSince: string; CreatedAt: string;
+  Size: string; VirtualSize: string; SharedSize: string; UniqueSize: string; Containers: string;
+}
+
+const HEADERS: Row = {
+  ID: "IMAGE ID", Repository: "REPOSITORY", Tag: "TAG", Digest: "DIGEST", CreatedSince: "CREATED", CreatedAt: "CREATED AT",
+  Size: "SIZE", VirtualSize: "VIRTUAL SIZE", SharedSize: "SHARED SIZE", UniqueSize: "UNIQUE SIZE", Containers: "CONTAINERS",
+};
+const DEFAULT_TABLE = "{{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+
+const command: Command = {
+  summary: "List images",
+  usage: `Usage:  rr images [OPTIONS] [REPOSITORY[:TAG]]
+
+List images
+
+Options:
+  -a, --all             Show all images (rr keeps no intermediate images)
+  -f, --filter filter   Filter output: dangling=true|false, reference=NAME
+      --format string   Format output: 'table', 'json', or a Go template
+      --no-trunc        Don't truncate output
+  -q, --quiet           Only show image IDs`,
+  async run(argv, ctx) {
+    const { options, positionals } = parseArgs(argv, [
+      { name: "all", short: "a" }, { name: "quiet", short: "q" }, { name: "no-trunc" },
+      { name: "format", value: true }, { name: "filter", short: "f", value: true, multiple: true }, { name: "digests" },
+    ], { command: "images" });
+    if (positionals.length > 1) throw new UsageError(`"rr images" accepts at most 1 argument`, { hint: "Usage:  rr images [OPTIONS] [REPOSITORY[:TAG]]" });
+    const noTrunc = bool(options, "no-trunc");
+    const { store } = await openCliStore(ctx);
+    const time = (i: ImageRecord) => Date.parse(i.created ?? "") || 0;
+    const images = store.images.list().sort((a, b) => time(b) - time(a));
+    let rows = images.flatMap((img) => rowsOf(img, noTrunc));
+    rows = applyFilters(rows, positionals[0], list(options, "filter"));
+    if (bool(options, "quiet")) {
+      for (const id of new Set(rows.map((r) => r.ID))) ctx.out(id);
+      return 0;
+    }
+    const format = (str(options, "format") ?? "table").replace(/\\t/g, "\t").replace(/\\n/g, "\n");
+    if (format === "json") {
+      for (const r of rows) ctx.out(JSON.stringify(r));
+      return 0;
+    }
+    if (format === "table" || format.startsWith("table ")) {
+      const body = format === "table" ? DEFAULT_TABLE : format.slice("table ".length);
+      const t = compileTemplate(body);
+      const lines = formatTable([t(HEADERS), ...rows.map(t)].map((l) => l.split("\t")));
+      for (const l of lines) ctx.out(l);
+      return 0;
+    }
+    const t = compileTemplate(format);
+    for (const r of rows) ctx.out(t(r));
+    return 0;
+  },
+};
+
+function rowsOf(img: ImageRecord, noTrunc: boolean): (Row & { full?: string })[] {
+  const base = {
+    ID: noTrunc ? img.id : shortId(img.id),
+    Digest: "<none>",
+    CreatedSince: timeAgo(img.created),
+    CreatedAt: goTime(img.created),
+    Size: humanSize(img.size), VirtualSize: humanSize(img.size),
+    SharedSize: "N/A", UniqueSize: "N/A", Containers: "N/A",
+  };
+  if (!img.names.length) return [{ ...base, Repository: "<none>", Tag: "<none>" }];
+  return img.names.map((n) => {
+    const ref = parseReference(n);
+    return { ...base, Repository: ref.familiarName(), Tag: ref.tag ?? "<none>", full: n };
+  });
+}
+
+/** The REPOSITORY[:TAG] argument and `--filter` (dangling, reference). */
+function applyFilters(rows: (Row & { full?: string })[], arg: string | undefined, filters: string[]): Row[] {
+  const refs = [...(arg ? [arg] : []), ...filters.filter((f) => f.startsWith("reference=")).map((f) => f.slice("reference=".length))];
+  for (const ref of refs) {
+    const want = parseReference(ref, { defaultTag: false });
+    rows = rows.filter((r) => {
+      if (!r.full) return false;
+      const have = parseReference(r.full);
+      return have.name() === want.name() && (want.tag === undefined || have.tag === want.tag);
+    });
+  }
+  for (const f of filters) {
+    const [key, value] = f.split("=", 2);
+    if (key === "reference") continue;
+    if (key !== "dangling" || (value !== "true" && value !== "false")) {
+      throw new UsageError(`invalid filter "${f}"`, { hint: "rr images supports --filter dangling=true|false and --filter reference=NAME." });
+    }
+    rows = rows.filter((r) => (r.Repository === "<none>") === (value === "true"));
+  }
+  return rows.map(({ full: _, ...r }) => r);
+}
+
+/** Go's time.Time String() in UTC: `2023-11-14 22:13:20 +0000 UTC`. */
+function goTime(iso: string | undefined): string {
+  const t = iso ? new Date(iso) : undefined;
+  if (!t || Number.isNaN(t.getTime())) return "N/A";
+  return `${t.toISOString().replace("T", " ").replace(/\.\d+Z$/, "").replace(/Z$/, "")} +0000 UTC`;
+}
+
+export default command;

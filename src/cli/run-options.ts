@@ -1,0 +1,215 @@
+/**
+ * Docker's `run`/`create` flags → a RunRequest. Options end at IMAGE, so
+ * `rr run busybox ls -la` hands `-la` to ls.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { bool, list, parseArgs, str, type OptionSpec } from "./args.ts";
+import { UsageError } from "../errors.ts";
+import type { RunRequest, UserMount, Ulimit } from "../runtime/run-request.ts";
+
+export const RUN_OPTIONS: OptionSpec[] = [
+  { name: "interactive", short: "i" }, { name: "tty", short: "t" }, { name: "detach", short: "d" },
+  { name: "env", short: "e", value: true, multiple: true }, { name: "env-file", value: true, multiple: true },
+  { name: "workdir", short: "w", value: true }, { name: "user", short: "u", value: true },
+  { name: "entrypoint", value: true }, { name: "volume", short: "v", value: true, multiple: true },
+  { name: "mount", value: true, multiple: true }, { name: "tmpfs", value: true, multiple: true },
+  { name: "read-only" }, { name: "hostname", short: "h", value: true },
+  { name: "add-host", value: true, multiple: true }, { name: "dns", value: true, multiple: true },
+  { name: "name", value: true }, { name: "rm" }, { name: "cap-add", value: true, multiple: true },
+  { name: "cap-drop", value: true, multiple: true }, { name: "privileged" },
+  { name: "security-opt", value: true, multiple: true }, { name: "init" },
+  { name: "memory", short: "m", value: true }, { name: "cpus", value: true }, { name: "cpuset-cpus", value: true },
+  { name: "pids-limit", value: true }, { name: "ulimit", value: true, multiple: true },
+  { name: "network", value: true, aliases: ["net"] }, { name: "label", short: "l", value: true, multiple: true },
+];
+
+export const RUN_USAGE = `Usage:  rr run [OPTIONS] IMAGE [COMMAND] [ARG...]
+
+Create and run a new container from an image
+
+Options:
+      --add-host list          Add a custom host-to-IP mapping (host:ip)
+      --cap-add list           Add Linux capabilities
+      --cap-drop list          Drop Linux capabilities
+      --cpus decimal           Number of CPUs
+      --cpuset-cpus string     CPUs in which to allow execution (0-3, 0,1)
+      --dns list               Set custom DNS servers
+      --entrypoint string      Overwrite the default ENTRYPOINT of the image
+  -e, --env list               Set environment variables
+      --env-file list          Read in a file of environment variables
+  -h, --hostname string        Container host name
+      --init                   Run an init inside the container that forwards signals and reaps processes
+  -i, --interactive            Keep STDIN open
+  -l, --label list             Set meta data on a container
+  -m, --memory bytes           Memory limit
+      --mount mount            Attach a filesystem mount (type=bind|tmpfs,source=,target=,readonly)
+      --name string            Assign a name to the container
+      --network string         Connect a container to a network (host, none)
+      --pids-limit int         Tune container pids limit (-1 for unlimited)
+      --privileged             Give extended privileges to this container
+      --read-only              Mount the container's root filesystem as read only
+      --rm                     Automatically remove the container when it exits
+      --security-opt list      Security Options (no-new-privileges)
+      --tmpfs list             Mount a tmpfs directory (/path[:options])
+  -t, --tty                    Allocate a pseudo-TTY
+      --ulimit ulimit          Ulimit options (nofile=1024:2048)
+  -u, --user string            Username or UID (format: <name|uid>[:<group|gid>])
+  -v, --volume list            Bind mount a volume (/host:/ctr[:ro])
+  -w, --workdir string         Working directory inside the container`;
+
+export function parseBytes(s: string, flag: string): number {
+  const m = /^([0-9]+(?:\.[0-9]+)?)\s*([bkmgt]?)b?$/i.exec(s.trim());
+  if (!m) throw new UsageError(`invalid ${flag} value "${s}": use a number with an optional unit (b, k, m, g)`);
+  const mult: Record<string, number> = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+  return Math.floor(Number(m[1]) * mult[m[2]!.toLowerCase()]!);
+}
+
+function hostPath(p: string): string {
+  return isAbsolute(p) ? p : resolve(p);
+}
+
+export function parseVolume(spec: string): UserMount {
+  const parts = spec.split(":");
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) {
+    throw new UsageError(`invalid volume specification "${spec}": use /host/path:/container/path[:ro]`);
+  }
+  const [src, dst, opts = ""] = parts as [string, string, string?];
+  if (!src.startsWith("/") && !src.startsWith(".")) {
+    throw new UsageError(`named volume "${src}" is not supported yet`, { hint: "Bind-mount a host directory instead: -v /host/dir:" + dst });
+  }
+  if (!dst.startsWith("/")) throw new UsageError(`invalid volume specification "${spec}": the container path must be absolute`);
+  const options = opts.split(",").filter(Boolean);
+  for (const o of options) {
+    if (!["ro", "rw", "z", "Z", "rbind", "bind"].includes(o)) throw new UsageError(`invalid volume option "${o}" in "${spec}"`);
+  }
+  const source = hostPath(src);
+  if (!existsSync(source)) {
+    throw new UsageError(`invalid mount source "${src}": no such file or directory`, { hint: "Create it first, or fix the path." });
+  }
+  return { type: "bind", source, destination: dst, readonly: options.includes("ro") };
+}
+
+export function parseMount(spec: string): UserMount {
+  const kv = new Map<string, string>();
+  for (const part of spec.split(",")) {
+    const eq = part.indexOf("=");
+    kv.set(eq < 0 ? part : part.slice(0, eq), eq < 0 ? "true" : part.slice(eq + 1));
+  }
+  const type = kv.get("type") ?? "volume";
+  const target = kv.get("target") ?? kv.get("destination") ?? kv.get("dst");
+  if (!target?.startsWith("/")) throw new UsageError(`invalid --mount "${spec}": target must be an absolute path`);
+  const readonly = ["true", "1"].includes(kv.get("readonly") ?? kv.get("ro") ?? "false");
+  if (type === "bind") {
+    const src = kv.get("source") ?? kv.get("src");
+    if (!src) throw new UsageError(`invalid --mount "${spec}": a bind mount needs source=`);
+    const source = hostPath(src);
+    if (!existsSync(source)) throw new UsageError(`invalid mount source "${src}": no such file or directory`);
+    return { type: "bind", source, destination: target, readonly };
+  }
+  if (type === "tmpfs") {
+    const options = ["nosuid", "nodev"];
+    const size = kv.get("tmpfs-size");
+    if (size) options.push(`size=${parseBytes(size, "tmpfs-size")}`);
+    const mode = kv.get("tmpfs-mode");
+    if (mode) options.push(`mode=${mode}`);
+    if (readonly) options.push("ro");
+    return { type: "tmpfs", destination: target, options };
+  }
+  throw new UsageError(`--mount type "${type}" is not supported`, { hint: "Use type=bind or type=tmpfs." });
+}
+
+export function parseTmpfs(spec: string): UserMount {
+  const [dst, opts] = spec.split(":", 2) as [string, string?];
+  if (!dst.startsWith("/")) throw new UsageError(`invalid --tmpfs "${spec}": the path must be absolute`);
+  return { type: "tmpfs", destination: dst, options: ["nosuid", "nodev", "noexec", ...(opts ? opts.split(",") : [])] };
+}
+
+export function parseUlimit(spec: string): Ulimit {
+  const m = /^([a-z]+)=(-?[0-9]+)(?::(-?[0-9]+))?$/.exec(spec);
+  if (!m) throw new UsageError(`invalid ulimit "${spec}": use name=soft[:hard], e.g. nofile=1024:2048`);
+  const soft = Number(m[2]);
+  return { name: m[1]!, soft, hard: m[3] !== undefined ? Number(m[3]) : soft };
+}
+
+function envFrom(specs: string[], files: string[], env: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  const add = (e: string) => {
+    if (e.includes("=")) out.push(e);
+    else if (env[e] !== undefined) out.push(`${e}=${env[e]}`); // `-e KEY` copies the host's value
+  };
+  for (const f of files) {
+    let text: string;
+    try { text = readFileSync(f, "utf8"); } catch { throw new UsageError(`cannot read env file "${f}": no such file or directory`); }
+    for (const line of text.split("\n")) {
+      const t = line.trim();
+      if (t && !t.startsWith("#")) add(t);
+    }
+  }
+  specs.forEach(add);
+  return out;
+}
+
+function parseAddHost(spec: string): string {
+  const i = spec.indexOf(":");
+  if (i <= 0 || i === spec.length - 1) throw new UsageError(`invalid argument "${spec}" for "--add-host": use host:ip`);
+  return spec;
+}
+
+export function parseRunArgs(argv: string[], env: Record<string, string | undefined> = process.env): RunRequest {
+  const { options: o, positionals } = parseArgs(argv, RUN_OPTIONS, { stopAtPositional: true, command: "run" });
+  const [image, ...command] = positionals;
+  if (!image) throw new UsageError(`"rr run" requires at least 1 argument.`, { hint: "See 'rr run --help'." });
+  const network = str(o, "network") ?? "host";
+  if (network !== "host" && network !== "none") {
+    throw new UsageError(`network "${network}" is not supported yet`, { hint: "Use --network host or --network none." });
+  }
+  const securityOpts = list(o, "security-opt");
+  for (const s of securityOpts) {
+    if (!/^no-new-privileges(:true|=true)?$/.test(s) && !/^no-new-privileges[:=]false$/.test(s)) {
+      throw new UsageError(`unsupported --security-opt "${s}"`, { hint: "rr supports no-new-privileges." });
+    }
+  }
+  const entry = str(o, "entrypoint");
+  const cpus = str(o, "cpus");
+  const pids = str(o, "pids-limit");
+  if (cpus !== undefined && !(Number(cpus) > 0)) throw new UsageError(`invalid --cpus "${cpus}": use a positive number`);
+  if (pids !== undefined && !/^-?[0-9]+$/.test(pids)) throw new UsageError(`invalid --pids-limit "${pids}"`);
+  const labels: Record<string, string> = {};
+  for (const l of list(o, "label")) {
+    const eq = l.indexOf("=");
+    labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? "" : l.slice(eq + 1);
+  }
+  return {
+    image,
+    command,
+    entrypoint: entry === undefined ? undefined : entry === "" ? [] : [entry],
+    env: envFrom(list(o, "env"), list(o, "env-file"), env),
+    workdir: str(o, "workdir"),
+    user: str(o, "user"),
+    hostname: str(o, "hostname"),
+    addHosts: list(o, "add-host").map(parseAddHost),
+    dns: list(o, "dns"),
+    name: str(o, "name"),
+    remove: bool(o, "rm"),
+    interactive: bool(o, "interactive"),
+    tty: bool(o, "tty"),
+    detach: bool(o, "detach"),
+    readOnly: bool(o, "read-only"),
+    mounts: [...list(o, "volume").map(parseVolume), ...list(o, "mount").map(parseMount), ...list(o, "tmpfs").map(parseTmpfs)],
+    capAdd: list(o, "cap-add"),
+    capDrop: list(o, "cap-drop"),
+    privileged: bool(o, "privileged"),
+    noNewPrivileges: securityOpts.some((s) => !s.endsWith("false")),
+    init: bool(o, "init"),
+    network,
+    resources: {
+      memoryBytes: str(o, "memory") !== undefined ? parseBytes(str(o, "memory")!, "--memory") : undefined,
+      cpus: cpus !== undefined ? Number(cpus) : undefined,
+      cpusetCpus: str(o, "cpuset-cpus"),
+      pidsLimit: pids !== undefined ? Number(pids) : undefined,
+    },
+    ulimits: list(o, "ulimit").map(parseUlimit),
+    labels,
+  };
+}

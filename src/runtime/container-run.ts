@@ -1,0 +1,106 @@
+/**
+ * `rr run` in the foreground, from a resolved image to an exit code:
+ * record → config.json → plan → launch → wait → record the exit → (--rm) remove.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Identity } from "./identity.ts";
+import type { RunRequest } from "./run-request.ts";
+import { buildSpec, commandLine, type ImageRuntimeConfig } from "./spec.ts";
+import { buildPlan, cloneFlagsFor, type RootfsLayout } from "./plan-builder.ts";
+import { writeEtcFiles } from "./etc-files.ts";
+import { readImageFile } from "./image-files.ts";
+import { resolveUser } from "./user-lookup.ts";
+import { createCgroup, detectCgroups, unsupportedLimits, type ContainerCgroup } from "./cgroups.ts";
+import { launch } from "./launch.ts";
+import { attachForeground, terminalSize } from "./foreground.ts";
+import { ContainerSetupError } from "./setup-error.ts";
+import {
+  containerDir, createContainerRecord, newContainerId, processStartTime, updateContainerState,
+} from "../store/container-store.ts";
+import { EXIT_RR_FAILED, UsageError } from "../errors.ts";
+
+export interface ImageForRun {
+  id: string;
+  /** Layer directories, top first. */
+  layerDirs: string[];
+  config: ImageRuntimeConfig;
+}
+
+export interface RunEnvironment {
+  root: string;
+  identity: Identity;
+  warn(message: string): void;
+  /** Removes a container directory, entering the user namespace if needed. */
+  removeTree(path: string): Promise<void>;
+}
+
+export async function runContainer(req: RunRequest, image: ImageForRun, env: RunEnvironment): Promise<number> {
+  if (req.detach) throw new UsageError("detached containers (-d) are not supported yet", { hint: "Run in the foreground, or use your shell's & for now." });
+  if (req.tty && req.interactive && !process.stdin.isTTY) {
+    throw new UsageError("the input device is not a TTY", { hint: "Drop -t when stdin is a pipe or a file." });
+  }
+  const cgroupSupport = detectCgroups();
+  const missing = unsupportedLimits(req.resources, cgroupSupport);
+  if (missing.length) {
+    env.warn(`${missing.join(", ")} ignored: ${cgroupSupport.note ?? `the ${cgroupSupport.version} cgroup controllers are not available`}`);
+  }
+
+  const id = newContainerId();
+  const record = createContainerRecord(env.root, {
+    id, name: req.name, image: req.image, imageId: image.id, created: new Date().toISOString(),
+    command: commandLine(req, image.config), autoRemove: req.remove, labels: req.labels, state: { status: "created" },
+  });
+  const dir = containerDir(env.root, id);
+  let cgroup: ContainerCgroup | undefined;
+  let code = EXIT_RR_FAILED;
+  try {
+    const layout: RootfsLayout = { driver: "overlay", lowers: image.layerDirs, upper: join(dir, "upper"), work: join(dir, "work") };
+    for (const d of [layout.upper, layout.work, join(dir, "rootfs")]) mkdirSync(d, { mode: 0o755 });
+    const hostname = req.hostname ?? (req.network === "host" ? hostHostname() : id.slice(0, 12));
+    const files = writeEtcFiles(dir, { hostname, addHosts: req.addHosts, dns: req.dns, network: req.network });
+    const user = resolveUser(
+      req.user ?? image.config.User,
+      readImageFile(image.layerDirs, "etc/passwd") ?? "",
+      readImageFile(image.layerDirs, "etc/group") ?? "",
+    );
+    const spec = buildSpec(req, image.config, {
+      id, identity: env.identity, rootfs: join(dir, "rootfs"), user, hostname, files, cgroupsPath: `rr-${id.slice(0, 12)}`,
+    });
+    if (!spec.process.args.length) {
+      throw new UsageError("no command specified", { hint: "The image has no CMD or ENTRYPOINT: give a command after the image name." });
+    }
+    writeFileSync(join(dir, "config.json"), JSON.stringify(spec, null, 2));
+    const tty = req.tty ? terminalSize() ?? { rows: 24, cols: 80 } : undefined;
+    const plan = buildPlan(spec, {
+      identity: env.identity, rootfs: layout, tty, stdinAttached: req.interactive, init: req.init, dieWithParent: true,
+    });
+    if (missing.length < Object.values(req.resources).filter((v) => v !== undefined).length) {
+      cgroup = createCgroup(spec.linux.cgroupsPath, req.resources, cgroupSupport);
+    }
+    if (!req.tty) plan.flags.push("setsid");
+    const launched = launch({
+      plan, cloneFlags: cloneFlagsFor(spec), identity: env.identity,
+      beforeRelease: (pid) => cgroup?.addProcess(pid),
+    });
+    updateContainerState(env.root, id, {
+      status: "running", pid: launched.pid, pidStart: processStartTime(launched.pid), startedAt: new Date().toISOString(),
+    });
+    code = await attachForeground(launched, { interactive: req.interactive });
+    updateContainerState(env.root, id, { status: "exited", exitCode: code, finishedAt: new Date().toISOString(), pid: undefined });
+    return code;
+  } catch (err) {
+    const exitCode = err instanceof ContainerSetupError ? err.exitCode : EXIT_RR_FAILED;
+    try {
+      updateContainerState(env.root, id, { status: "exited", exitCode, error: String((err as Error).message), finishedAt: new Date().toISOString() });
+    } catch {}
+    throw err;
+  } finally {
+    cgroup?.remove();
+    if (req.remove) await env.removeTree(dir).catch(() => env.warn(`could not remove container ${record.name}`));
+  }
+}
+
+function hostHostname(): string {
+  return require("node:os").hostname();
+}

@@ -1,0 +1,72 @@
+/**
+ * A container in the foreground: stdio passes straight through (the child
+ * inherited rr's fds), or a pty is proxied for -t. Catchable signals rr gets
+ * are forwarded; the result is the container's exit code.
+ */
+import { createWriteStream } from "node:fs";
+import tty from "node:tty";
+import { getWinsize, setWinsize } from "../sys/core.ts";
+import type { Launched } from "./launch.ts";
+
+const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
+
+export function terminalSize(): { rows: number; cols: number } | undefined {
+  return getWinsize(1) ?? getWinsize(0);
+}
+
+export async function attachForeground(c: Launched, opts: { interactive: boolean }): Promise<number> {
+  const handlers = FORWARDED.map((sig) => {
+    const h = () => {
+      try { process.kill(c.pid, sig); } catch {}
+    };
+    process.on(sig, h);
+    return [sig, h] as const;
+  });
+  let restore = () => {};
+  let drained: Promise<void> = Promise.resolve();
+  if (c.ptyMaster !== undefined) ({ restore, drained } = proxyPty(c.ptyMaster, opts.interactive));
+  try {
+    const code = await c.exited;
+    await Promise.race([drained, Bun.sleep(500)]);
+    return code;
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+    restore();
+  }
+}
+
+function proxyPty(master: number, interactive: boolean): { restore(): void; drained: Promise<void> } {
+  const out = new tty.ReadStream(master);
+  const writer = createWriteStream("", { fd: master, autoClose: false });
+  const drained = new Promise<void>((resolve) => {
+    out.on("error", () => resolve()); // EIO: the slave side closed
+    out.on("end", () => resolve());
+    out.on("close", () => resolve());
+  });
+  out.on("data", (chunk) => process.stdout.write(chunk));
+  const stdin = process.stdin;
+  const raw = interactive && stdin.isTTY;
+  if (raw) stdin.setRawMode(true);
+  const onInput = (chunk: Buffer) => writer.write(chunk);
+  if (interactive) {
+    stdin.on("data", onInput);
+    stdin.resume();
+  }
+  const onResize = () => {
+    const size = terminalSize();
+    if (size) setWinsize(master, size.rows, size.cols);
+  };
+  process.on("SIGWINCH", onResize);
+  return {
+    drained,
+    restore() {
+      process.off("SIGWINCH", onResize);
+      if (interactive) {
+        stdin.off("data", onInput);
+        stdin.pause();
+      }
+      if (raw) stdin.setRawMode(false);
+      out.destroy();
+    },
+  };
+}
