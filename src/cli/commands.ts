@@ -23,4 +23,5 @@ export const COMMANDS: Record<string, Loader> = {
 /** Internal commands rr runs itself, inside its user namespace. */
 export const HIDDEN_COMMANDS: Record<string, Loader> = {
   "__unpack-layers": () => import("./commands/unpack-layers.ts"),
+  "__remove-paths": () => import("./commands/remove-paths.ts"),
 };

@@ -53,19 +53,22 @@ export interface ImageIndex {
   annotations?: Record<string, string>;
 }
 
-/** The runtime defaults an image carries (Docker's `Config`). */
+/**
+ * The runtime defaults an image carries (Docker's `Config`). JSON nulls are
+ * turned into absent fields by parseConfig, so users test for undefined only.
+ */
 export interface ContainerConfig {
   User?: string;
   ExposedPorts?: Record<string, object>;
-  Env?: string[] | null;
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  Volumes?: Record<string, object> | null;
+  Env?: string[];
+  Entrypoint?: string[];
+  Cmd?: string[];
+  Volumes?: Record<string, object>;
   WorkingDir?: string;
-  Labels?: Record<string, string> | null;
+  Labels?: Record<string, string>;
   StopSignal?: string;
   Healthcheck?: unknown;
-  OnBuild?: string[] | null;
+  OnBuild?: string[];
 }
 
 export interface HistoryEntry {
@@ -177,7 +180,17 @@ export function parseConfig(bytes: Uint8Array | string, what = "image config"): 
     if (typeof d !== "string") invalid(what, `diff_id ${i + 1} is not a string`);
     validateDigest(d, `diff_id ${i + 1} in ${what}`);
   });
-  if (doc.config !== undefined && (typeof doc.config !== "object")) invalid(what, "config is not an object");
+  if (doc.config === null) delete doc.config;
+  if (doc.config !== undefined && (typeof doc.config !== "object" || Array.isArray(doc.config))) invalid(what, "config is not an object");
+  if (doc.config) {
+    const c = doc.config as Record<string, unknown>;
+    for (const k of Object.keys(c)) if (c[k] === null) delete c[k];
+    for (const k of ["Env", "Entrypoint", "Cmd", "OnBuild"]) {
+      if (c[k] !== undefined && (!Array.isArray(c[k]) || (c[k] as unknown[]).some((x) => typeof x !== "string"))) {
+        invalid(what, `config.${k} is not a list of strings`);
+      }
+    }
+  }
   return doc;
 }
 

@@ -60,3 +60,13 @@ export function capMask(names: string[]): bigint {
   }
   return mask;
 }
+
+/** rr's own bounding set: a container can never hold more than its parent may. */
+export function ownBoundingSet(): bigint {
+  try {
+    const line = readFileSync("/proc/self/status", "utf8").split("\n").find((l) => l.startsWith("CapBnd:"));
+    return line ? BigInt(`0x${line.split(/\s+/)[1]}`) : ~0n;
+  } catch {
+    return ~0n;
+  }
+}

@@ -18,7 +18,7 @@ import { ContainerSetupError } from "./setup-error.ts";
 import {
   containerDir, createContainerRecord, newContainerId, processStartTime, updateContainerState,
 } from "../store/container-store.ts";
-import { EXIT_RR_FAILED, UsageError } from "../errors.ts";
+import { EXIT_RR_FAILED, RrError, UsageError } from "../errors.ts";
 
 export interface ImageForRun {
   id: string;
@@ -64,6 +64,7 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
       readImageFile(image.layerDirs, "etc/passwd") ?? "",
       readImageFile(image.layerDirs, "etc/group") ?? "",
     );
+    checkUserMapped(user, env.identity);
     const spec = buildSpec(req, image.config, {
       id, identity: env.identity, rootfs: join(dir, "rootfs"), user, hostname, files, cgroupsPath: `rr-${id.slice(0, 12)}`,
     });
@@ -103,4 +104,17 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
 
 function hostHostname(): string {
   return require("node:os").hostname();
+}
+
+/** An id outside the user namespace's map cannot be switched to: say so before starting. */
+function checkUserMapped(user: { uid: number; gid: number }, identity: Identity): void {
+  if (identity.mode === "root") return;
+  const mapped = (id: number, maps: Identity["uidMap"]) => maps.some((m) => id >= m.containerId && id < m.containerId + m.size);
+  if (!mapped(user.uid, identity.uidMap) || !mapped(user.gid, identity.gidMap)) {
+    throw new RrError(`user ${user.uid}:${user.gid} is not mapped in this ${identity.mode} user namespace`, {
+      hint: identity.mode === "rootless-single"
+        ? "Only id 0 is mapped: add ranges for your user to /etc/subuid and /etc/subgid (and install uidmap), or run as -u 0."
+        : "Widen your ranges in /etc/subuid and /etc/subgid.",
+    });
+  }
 }

@@ -6,7 +6,7 @@
 import { statSync } from "node:fs";
 import type { Plan, PlanFlag, PlanOp, Rlimit } from "./plan-encoder.ts";
 import type { RuntimeSpec } from "./spec.ts";
-import { capMask, lastCap } from "./capabilities.ts";
+import { capMask, lastCap, ownBoundingSet } from "./capabilities.ts";
 import { MS, parseMountOptions } from "./mount-options.ts";
 import { CLONE } from "../sys/core.ts";
 import type { Identity } from "./identity.ts";
@@ -142,7 +142,9 @@ export function buildPlan(spec: RuntimeSpec, ctx: PlanContext): Plan {
   if (spec.linux.namespaces.some((n) => n.type === "network")) flags.push("loopbackUp");
   if (ctx.dieWithParent) flags.push("pdeathsig");
 
-  const caps = capMask(spec.process.capabilities.bounding);
+  const allowed = ownBoundingSet();
+  const mask = (names: string[]) => capMask(names) & allowed;
+  const caps = mask(spec.process.capabilities.bounding);
   const pathEnv = spec.process.env.find((e) => e.startsWith("PATH="))?.slice(5);
   return {
     flags,
@@ -158,7 +160,7 @@ export function buildPlan(spec: RuntimeSpec, ctx: PlanContext): Plan {
     groups: canSetGroups ? spec.process.user.additionalGids : [],
     rlimits: rlimits(spec),
     capLastCap: lastCap(),
-    caps: { bounding: caps, effective: capMask(spec.process.capabilities.effective), permitted: capMask(spec.process.capabilities.permitted), inheritable: 0n, ambient: 0n },
+    caps: { bounding: caps, effective: mask(spec.process.capabilities.effective), permitted: mask(spec.process.capabilities.permitted), inheritable: 0n, ambient: 0n },
     tty: ctx.tty,
   };
 }

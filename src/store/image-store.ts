@@ -115,13 +115,23 @@ export class ImageStore {
       throw new RrError(`manifest names config ${manifest.config.digest} but the config is ${configDigest}`);
     }
     return this.locked(() => {
+      const index = this.readIndex();
+      // The config digest is the image's identity (Docker's image ID): the
+      // same image loaded again through another manifest (say gzip layers
+      // instead of plain ones) only gains names; the copy already here wins.
+      const same = this.recordsOf(index).find((r) => r.id === configDigest);
+      if (same) {
+        const d = index.manifests.find((m) => m.digest === same.manifestDigest)!;
+        const displaced = this.assignNames(index, { mediaType: d.mediaType, digest: d.digest, size: d.size }, names);
+        this.writeIndex(index);
+        return { image: this.recordsOf(index).find((r) => r.manifestDigest === same.manifestDigest)!, displaced };
+      }
       for (const s of input.staged ?? []) this.blobs.commit(s);
       this.blobs.putBytes(configBytes);
       const { digest: manifestDigest, size } = this.blobs.putBytes(manifestBytes);
       for (const l of manifest.layers) {
         if (!this.blobs.has(l.digest)) throw new RrError(`layer ${l.digest} of image ${configDigest} is missing from the store`);
       }
-      const index = this.readIndex();
       const displaced = this.assignNames(index, { mediaType: manifest.mediaType ?? MediaType.ociManifest, digest: manifestDigest, size }, names);
       this.writeIndex(index);
       return { image: this.recordsOf(index).find((r) => r.manifestDigest === manifestDigest)!, displaced };

@@ -52,7 +52,8 @@ Options:
     }
     const format = (str(options, "format") ?? "table").replace(/\\t/g, "\t").replace(/\\n/g, "\n");
     if (format === "json") {
-      for (const r of rows) ctx.out(JSON.stringify(r));
+      // Docker marshals a map: keys in sorted order.
+      for (const r of rows) ctx.out(JSON.stringify(Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : 1)))));
       return 0;
     }
     if (format === "table" || format.startsWith("table ")) {
