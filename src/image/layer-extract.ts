@@ -117,9 +117,10 @@ class Extraction {
         case "char": case "block": case "fifo": return this.node(entry, rel);
       }
     } catch (err) {
-      // Our own errors already say what is wrong with which entry; raw system errors get the entry's name.
+      // Our own errors already say what is wrong with which entry; system errors get the
+      // entry's name in front, the CLI then prints `layer entry "x": <cause>`.
       if (err instanceof RrError && !(err instanceof SyscallError)) throw err;
-      throw layerError(entry, (err as Error).message, { code: "EXTRACT", cause: err });
+      throw new RrError(`layer entry ${JSON.stringify(entry.path)}`, { code: "EXTRACT", cause: err });
     }
   }
 

@@ -153,6 +153,7 @@ function num(b: Uint8Array, off: number, len: number, field: string): number {
   if (!/^[0-7]+$/.test(text)) throw tarError(`tar header field ${field} is not octal: ${JSON.stringify(text)}`);
   return parseInt(text, 8);
 }
+
 /** Accepts both the unsigned sum (POSIX) and the signed sum some old tars wrote. */
 function checksumOk(b: Uint8Array): boolean {
   const stored = num(b, 148, 8, "chksum");
@@ -177,7 +178,8 @@ function parsePax(body: Uint8Array, where: string): Map<string, Uint8Array> {
   while (off < body.length) {
     if (body[off] === 0) break; // some writers pad the body with NULs
     const space = body.indexOf(0x20, off);
-    const len = space < 0 ? NaN : Number(latin1.decode(body.subarray(off, space)));
+    const digits = space < 0 ? "" : latin1.decode(body.subarray(off, space));
+    const len = /^[0-9]{1,9}$/.test(digits) ? Number(digits) : NaN;
     if (!Number.isInteger(len) || len <= 0 || off + len > body.length || body[off + len - 1] !== 0x0a) {
       throw tarError(`invalid PAX header ${where}`);
     }
@@ -220,7 +222,10 @@ function applyPax(entry: TarEntry, pax: Map<string, Uint8Array>, global: boolean
 
 /**
  * Yields each entry with its body. A body not read to the end is skipped
- * when the next entry is requested; it cannot be read after that.
+ * when the next entry is requested; it cannot be read after that. The
+ * source is closed (`return()`) whenever reading stops — end-of-archive
+ * marker, error, or a consumer that breaks early — and bytes after the
+ * marker are not read: a caller hashing the whole stream must drain it.
  */
 export async function* readTar(
   source: AsyncIterable<Uint8Array>,
@@ -280,6 +285,9 @@ export async function* readTar(
       if (localPax) applyPax(entry, localPax, false);
       localPax = longName = longLink = undefined;
       lastName = entry.path;
+      if (!Number.isSafeInteger(entry.size) || entry.size < 0) {
+        throw tarError(`tar entry "${entry.path}": invalid size ${entry.size}`);
+      }
 
       if (flag !== "\0" && !TYPE_BY_FLAG[flag]) {
         throw tarError(`tar entry "${entry.path}": unsupported type flag ${JSON.stringify(flag)}`);

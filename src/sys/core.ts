@@ -52,7 +52,7 @@ export interface SpawnedChild {
 export function spawnChild(plan: Uint8Array, cloneFlags: number): SpawnedChild {
   const out = new Int32Array(4);
   const r = core().rr_spawn(ptr(plan), plan.length, BigInt(cloneFlags), ptr(out));
-  if (r < 0) throw new SyscallError("clone", -r, undefined, undefined, cloneHint(-r, cloneFlags));
+  if (r < 0) throw new SyscallError("clone", -r, undefined, undefined, { hint: cloneHint(-r, cloneFlags) });
   return { pid: out[0]!, syncFd: out[1]!, errorFd: out[2]!, consoleFd: out[3]! };
 }
 

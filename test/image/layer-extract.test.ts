@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RrError } from "../../src/errors.ts";
+import { describeError, RrError } from "../../src/errors.ts";
 import { extractLayer, OPAQUE_XATTR, type ExtractStats } from "../../src/image/layer-extract.ts";
 import { tarBytes, type PaxHeaderSpec, type TarSpec } from "../../src/image/tar-writer.ts";
 import { lgetxattr } from "../../src/sys/libc.ts";
@@ -188,7 +188,8 @@ describe("extractLayer() writes what the layer says", () => {
   });
 
   test("counts file bytes and entries", async () => {
-    const stats = await extract([{ type: "dir", path: "d/" }, { type: "file", path: "d/f", data: new Uint8Array(70_000) }]);
+    const mine = { uid: process.getuid!(), gid: process.getgid!() }; // so no chown can be refused
+    const stats = await extract([{ type: "dir", path: "d/", ...mine }, { type: "file", path: "d/f", data: new Uint8Array(70_000), ...mine }]);
     expect(stats).toMatchObject({ entries: 2, bytes: 70_000, skippedOwnership: 0, skippedDevices: 0 });
   });
 
@@ -291,5 +292,15 @@ describe("extractLayer() as an unprivileged user", () => {
     const { error } = extractAsNobody([{ type: "file", path: "etc/.wh.gone" }]);
     expect(error).toBeUndefined();
     expect(lstatSync(join(dest, "etc/gone")).isCharacterDevice()).toBe(true);
+  });
+});
+
+describe("extractLayer() failures", () => {
+  test("names the entry in front of a system error, keeping the error as its cause", async () => {
+    const name = "n".repeat(300); // longer than NAME_MAX: open(2) fails with ENAMETOOLONG
+    const err = await extract([{ type: "file", path: name }]).catch((e) => e);
+    expect(err).toBeInstanceOf(RrError);
+    expect(err.message).toBe(`layer entry "${name}"`);
+    expect(describeError(err).message).toStartWith(`layer entry "${name}": ENAMETOOLONG`);
   });
 });

@@ -186,6 +186,13 @@ describe("readTar()", () => {
     expect((await readAll(chunked(archive))).map((e) => e.path)).toEqual(["a"]);
   });
 
+  test("rejects a negative or fractional size from a PAX header", async () => {
+    for (const size of ["-5", "1.5"]) {
+      const archive = tarBytes([{ type: "pax", kind: "x", records: { size } }, { type: "file", path: "f" }]);
+      await expect(readAll(chunked(archive))).rejects.toThrow(`tar entry "f": invalid size ${Number(size)}`);
+    }
+  });
+
   test("names the entry and the flag for an unknown type", async () => {
     const archive = tarBytes([{ type: "file", path: "sparse-file", data: "x" }]);
     archive[156] = "S".charCodeAt(0);

@@ -1,0 +1,5 @@
+// `import x from "file.so" with { type: "file" }` yields the path (embedded in dist/rr).
+declare module "*.so" {
+  const path: string;
+  export default path;
+}

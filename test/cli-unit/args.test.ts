@@ -1,0 +1,83 @@
+import { describe, expect, test } from "bun:test";
+import { parseArgs } from "../../src/cli/args.ts";
+import { parseRunArgs, parseBytes, parseUlimit, parseVolume } from "../../src/cli/run-options.ts";
+
+const specs = [{ name: "detach", short: "d" }, { name: "interactive", short: "i" }, { name: "tty", short: "t" },
+  { name: "env", short: "e", value: true, multiple: true }, { name: "network", value: true, aliases: ["net"] }, { name: "rm" }];
+
+describe("parseArgs()", () => {
+  test("groups short flags like -dit", () => {
+    const { options } = parseArgs(["-dit"], specs, { command: "run" });
+    expect(options).toEqual({ detach: true, interactive: true, tty: true });
+  });
+  test("takes --flag=false and repeated values", () => {
+    const { options } = parseArgs(["--rm=false", "-e", "A=1", "--env=B=2", "-eC=3"], specs, { command: "run" });
+    expect(options).toEqual({ rm: false, env: ["A=1", "B=2", "C=3"] });
+  });
+  test("stops at the first operand when asked", () => {
+    const { positionals } = parseArgs(["-i", "img", "ls", "-la", "--rm"], specs, { command: "run", stopAtPositional: true });
+    expect(positionals).toEqual(["img", "ls", "-la", "--rm"]);
+  });
+  test("-- ends options", () => {
+    expect(parseArgs(["--", "-i"], specs, { command: "x" }).positionals).toEqual(["-i"]);
+  });
+  test("accepts aliases (--net for --network)", () => {
+    expect(parseArgs(["--net", "none"], specs, { command: "run" }).options.network).toBe("none");
+  });
+  test("rejects unknown flags with a hint", () => {
+    expect(() => parseArgs(["--bogus"], specs, { command: "run" })).toThrow("unknown flag: --bogus");
+    expect(() => parseArgs(["-x"], specs, { command: "run" })).toThrow("unknown shorthand flag: 'x' in -x");
+  });
+  test("a value flag at the end is an error", () => {
+    expect(() => parseArgs(["-e"], specs, { command: "run" })).toThrow("flag needs an argument");
+  });
+});
+
+describe("parseRunArgs()", () => {
+  test("hands everything after IMAGE to the command", () => {
+    const r = parseRunArgs(["--rm", "-e", "A=1", "busybox", "ls", "-la"], {});
+    expect(r.image).toBe("busybox");
+    expect(r.command).toEqual(["ls", "-la"]);
+    expect(r.remove).toBe(true);
+    expect(r.env).toEqual(["A=1"]);
+  });
+  test("-e KEY copies the host's value and drops unset ones", () => {
+    expect(parseRunArgs(["-e", "HOSTVAR", "-e", "UNSET", "img"], { HOSTVAR: "v" }).env).toEqual(["HOSTVAR=v"]);
+  });
+  test('--entrypoint "" clears the entrypoint', () => {
+    expect(parseRunArgs(["--entrypoint", "", "img"], {}).entrypoint).toEqual([]);
+  });
+  test("requires an image", () => {
+    expect(() => parseRunArgs(["--rm"], {})).toThrow('"rr run" requires at least 1 argument.');
+  });
+  test("refuses networks that do not exist yet with a hint", () => {
+    expect(() => parseRunArgs(["--network", "bridge", "img"], {})).toThrow('network "bridge" is not supported yet');
+  });
+  test("parses limits", () => {
+    const r = parseRunArgs(["-m", "64m", "--cpus", "0.5", "--pids-limit", "10", "--cpuset-cpus", "0", "img"], {});
+    expect(r.resources).toEqual({ memoryBytes: 64 * 1024 * 1024, cpus: 0.5, pidsLimit: 10, cpusetCpus: "0" });
+  });
+  test("rejects a bad --cpus", () => {
+    expect(() => parseRunArgs(["--cpus", "zero", "img"], {})).toThrow('invalid --cpus "zero"');
+  });
+});
+
+describe("option values", () => {
+  test("parseBytes() takes Docker's units", () => {
+    expect(parseBytes("512", "-m")).toBe(512);
+    expect(parseBytes("1g", "-m")).toBe(1024 ** 3);
+    expect(parseBytes("1.5k", "-m")).toBe(1536);
+    expect(() => parseBytes("lots", "--memory")).toThrow('invalid --memory value "lots"');
+  });
+  test("parseUlimit() takes name=soft[:hard]", () => {
+    expect(parseUlimit("nofile=10:20")).toEqual({ name: "nofile", soft: 10, hard: 20 });
+    expect(parseUlimit("nproc=5")).toEqual({ name: "nproc", soft: 5, hard: 5 });
+    expect(() => parseUlimit("nofile")).toThrow("invalid ulimit");
+  });
+  test("parseVolume() refuses named volumes, relative targets and unknown options", () => {
+    expect(() => parseVolume("data:/x")).toThrow('named volume "data" is not supported yet');
+    expect(() => parseVolume("/tmp:x")).toThrow("the container path must be absolute");
+    expect(() => parseVolume("/tmp:/x:bogus")).toThrow('invalid volume option "bogus"');
+    expect(parseVolume("/tmp:/x:ro")).toEqual({ type: "bind", source: "/tmp", destination: "/x", readonly: true });
+  });
+});
