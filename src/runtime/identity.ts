@@ -56,11 +56,23 @@ function readOr(path: string): string {
   try { return readFileSync(path, "utf8"); } catch { return ""; }
 }
 
+/** The login name for uid from /etc/passwd (os.userInfo() says "unknown" without $USER). */
+export function userName(uid: number): string {
+  for (const line of readOr("/etc/passwd").split("\n")) {
+    const f = line.split(":");
+    if (f.length >= 3 && Number(f[2]) === uid && f[0]) return f[0];
+  }
+  try {
+    const name = userInfo().username;
+    if (name && name !== "unknown") return name;
+  } catch {}
+  return String(uid);
+}
+
 export function detectIdentity(env: Record<string, string | undefined> = process.env): Identity {
   const uid = process.geteuid!();
   const gid = process.getegid!();
-  let user: string;
-  try { user = userInfo().username; } catch { user = String(uid); }
+  const user = userName(uid);
   if (uid === 0 && env.RR_USERNS !== "single" && env.RR_USERNS !== "rootless") {
     return { mode: "root", uid, gid, user, uidMap: [], gidMap: [] };
   }

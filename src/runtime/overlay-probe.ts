@@ -2,7 +2,7 @@
  * Can this user mount the kernel's overlayfs with userxattr (in rr's user
  * namespace when rootless)? Answered by trying, in a throwaway directory.
  */
-import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { chmodSync, mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import type { Identity } from "./identity.ts";
@@ -20,6 +20,8 @@ export async function probeOverlay(identity: Identity): Promise<{ ok: boolean; d
       : await runInUserNamespace(identity, argv);
     return code === 0 ? { ok: true, detail: "overlay (userxattr)" } : { ok: false, detail: "kernel overlay refused" };
   } finally {
+    // overlayfs leaves work/work mode 000; it is ours, so we may open it up
+    try { chmodSync(join(dir, "work", "work"), 0o700); } catch {}
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -11,8 +11,7 @@ import { createHash, type Hash } from "node:crypto";
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DigestMismatchError, RrError } from "../errors.ts";
-import { decompress, readFileStream } from "../image/decompress.ts";
-import { extractLayer } from "../image/layer-extract.ts";
+import { layerCompression } from "../image/image-config.ts";
 import { validateDigest } from "../image/reference.ts";
 import { storeLayout } from "./paths.ts";
 
@@ -49,11 +48,16 @@ export async function unpackLayer(
   mkdirSync(layout.layers, { recursive: true, mode: 0o700 });
   const tmp = join(layout.tmp, `layer-${opts.ownerPid ?? process.pid}-${diffId.slice(7, 19)}-${Math.random().toString(36).slice(2, 8)}`);
   try {
-    // The media type is advisory: decompress() sniffs the bytes, so a
-    // mislabeled blob still unpacks, and the diffId check catches real damage.
-    void mediaType;
+    // Unknown and foreign layer types are refused; otherwise the type is only
+    // advisory: decompress() sniffs the bytes (docker-archive blobs are often
+    // mislabeled) and the diffId check catches real damage.
+    layerCompression(mediaType);
+    // Loaded here, not at the top: `rr run` with unpacked layers needs only layerDir().
+    const [{ decompress, readFileStream }, { extractLayer }] = await Promise.all([
+      import("../image/decompress.ts"), import("../image/layer-extract.ts"),
+    ]);
     const hash = createHash("sha256");
-    const tee = hashingSource(decompress(readFileStream(blobPath)), hash);
+    const tee = hashingSource(decompress(readFileStream(blobPath), `layer ${diffId}`), hash);
     mkdirSync(tmp, { mode: 0o755 });
     const result = await extractLayer(tee, tmp, { onWarning });
     await tee.drain(); // tar padding after the end-of-archive marker counts too

@@ -1,8 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { DigestMismatchError, UsageError } from "../../src/errors.ts";
 import { sha256Digest } from "../../src/store/blob-store.ts";
-import { chunked, newStore, tmpEntries } from "./store-helpers.ts";
+import { chunked, newStore, tmpEntries, cleanTempDirs } from "./store-helpers.ts";
+
+afterEach(cleanTempDirs);
 
 const data = new TextEncoder().encode("hello blob\n".repeat(5000));
 const digest = sha256Digest(data);

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConflictError, NotFoundError, UsageError } from "../../src/errors.ts";
@@ -6,7 +6,9 @@ import { ImageStore } from "../../src/store/image-store.ts";
 import { loadArchive } from "../../src/store/load-archive.ts";
 import type { Store } from "../../src/store/store.ts";
 import { dockerArchive, layerTar } from "./archive-helpers.ts";
-import { chunked, newStore } from "./store-helpers.ts";
+import { chunked, newStore, cleanTempDirs } from "./store-helpers.ts";
+
+afterEach(cleanTempDirs);
 
 const shared = layerTar({ "bin/sh": "shared base" });
 

@@ -1,8 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { gzipSync, zstdCompressSync } from "node:zlib";
 import { importRootfs } from "../../src/store/import-rootfs.ts";
 import { hex, layerTar } from "./archive-helpers.ts";
-import { chunked, newStore, tmpEntries } from "./store-helpers.ts";
+import { chunked, newStore, tmpEntries, cleanTempDirs } from "./store-helpers.ts";
+
+afterEach(cleanTempDirs);
 
 const tar = layerTar({ "etc/os-release": "ID=test\n", "bin/hello": "#!/bin/sh\necho hi\n" });
 const now = new Date("2025-01-01T00:00:00Z");

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -6,7 +6,9 @@ import { DigestMismatchError } from "../../src/errors.ts";
 import { tarBytes } from "../../src/image/tar-writer.ts";
 import { isUnpacked, layerDir, removeLayer, unpackLayer } from "../../src/store/layer-store.ts";
 import { hex, layerTar } from "./archive-helpers.ts";
-import { newStore, tmpEntries } from "./store-helpers.ts";
+import { newStore, tmpEntries, cleanTempDirs } from "./store-helpers.ts";
+
+afterEach(cleanTempDirs);
 
 describe("layer store", () => {
   test("unpackLayer() extracts a gzip blob into layers/<diffid> after checking the diffId", async () => {
@@ -20,7 +22,7 @@ describe("layer store", () => {
     expect(readFileSync(join(layerDir(store.root, diffId), "etc/hostname"), "utf8")).toBe("box\n");
     expect(tmpEntries(store)).toEqual([]);
     // A second unpack finds it done.
-    expect(await unpackLayer(store.root, store.blobs.path(digest), diffId, "x")).toBeUndefined();
+    expect(await unpackLayer(store.root, store.blobs.path(digest), diffId, "application/vnd.oci.image.layer.v1.tar")).toBeUndefined();
   });
 
   test("the diffId covers the whole stream, padding after the end marker included", async () => {
@@ -62,6 +64,15 @@ describe("layer store", () => {
     expect(statSync(join(layerDir(store.root, diffId), "ro")).mode & 0o777).toBe(0o555);
     removeLayer(store.root, diffId);
     expect(existsSync(layerDir(store.root, diffId))).toBe(false);
+    expect(tmpEntries(store)).toEqual([]);
+  });
+
+  test("an unknown layer media type is refused before anything is written", async () => {
+    const store = newStore();
+    const tar = layerTar({ a: "a" });
+    const { digest } = store.blobs.putBytes(tar);
+    await expect(unpackLayer(store.root, store.blobs.path(digest), `sha256:${hex(tar)}`, "application/vnd.example.foreign"))
+      .rejects.toThrow('unsupported layer media type "application/vnd.example.foreign"');
     expect(tmpEntries(store)).toEqual([]);
   });
 

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync, zstdCompressSync } from "node:zlib";
@@ -8,7 +8,9 @@ import { tarBytes } from "../../src/image/tar-writer.ts";
 import { loadArchive } from "../../src/store/load-archive.ts";
 import { busyboxLayer, multiLayerImage, writeDockerArchive, writeOciArchive } from "../fixtures/images.ts";
 import { dockerArchive, hex, layerTar } from "./archive-helpers.ts";
-import { chunked, newStore, tempDir, tmpEntries } from "./store-helpers.ts";
+import { chunked, newStore, tempDir, tmpEntries, cleanTempDirs } from "./store-helpers.ts";
+
+afterEach(cleanTempDirs);
 
 const BUSYBOX = { repoTags: ["busybox:latest"], layers: [busyboxLayer()] };
 

@@ -1,5 +1,4 @@
 /** Shared set-up for store tests: a fresh store in a temp dir, opened as root. */
-import { afterEach } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,11 +19,17 @@ export const SUBID_IDENTITY: Identity = {
 };
 
 const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
-/** A temp dir removed after the current test. */
+/**
+ * Removes the dirs tempDir() made. Each test file registers it with
+ * `afterEach(cleanTempDirs)`: bun applies hooks only from the test file
+ * itself and fires no process "exit" event.
+ */
+export function cleanTempDirs(): void {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** A temp dir removed after the test (see cleanTempDirs). */
 export function tempDir(prefix = "rr-store-test-"): string {
   const d = mkdtempSync(join(tmpdir(), prefix));
   dirs.push(d);

@@ -1,8 +1,10 @@
-import { describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeMapping, identityRecord, openStore } from "../../src/store/store.ts";
-import { ROOT_IDENTITY, SINGLE_IDENTITY, SUBID_IDENTITY, tempDir } from "./store-helpers.ts";
+import { ROOT_IDENTITY, SINGLE_IDENTITY, SUBID_IDENTITY, tempDir, cleanTempDirs } from "./store-helpers.ts";
+
+afterEach(cleanTempDirs);
 
 const pathsFor = (root: string) => ({ root, runroot: join(root, "run"), config: join(root, "cfg") });
 

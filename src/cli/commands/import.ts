@@ -9,7 +9,7 @@ import { readFileStream } from "../../image/decompress.ts";
 import { canonicalName } from "../../store/image-store.ts";
 import { importRootfs } from "../../store/import-rootfs.ts";
 import { openCliStore } from "../open-store.ts";
-import { ensureLayersUnpacked } from "../unpack.ts";
+import { unpackOrRollback } from "../unpack-or-rollback.ts";
 
 const command: Command = {
   summary: "Import the contents from a tarball to create a filesystem image",
@@ -35,9 +35,10 @@ Options:
       source = readFileStream(file);
     }
     const { store, identity } = await openCliStore(ctx);
+    const before = new Set(store.images.list().map((i) => i.id));
     const image = await importRootfs(store, source, { names, message: str(options, "message"), sourceLabel: file });
+    await unpackOrRollback(ctx, store, identity, image, before.has(image.id), names);
     ctx.out(image.id);
-    await ensureLayersUnpacked(ctx, identity, image);
     return 0;
   },
 };

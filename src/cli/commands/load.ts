@@ -9,7 +9,7 @@ import { readFileStream } from "../../image/decompress.ts";
 import { familiarize } from "../../image/reference.ts";
 import { loadArchive } from "../../store/load-archive.ts";
 import { openCliStore } from "../open-store.ts";
-import { ensureLayersUnpacked } from "../unpack.ts";
+import { unpackOrRollback } from "../unpack-or-rollback.ts";
 
 const command: Command = {
   summary: "Load an image from a tar archive or STDIN",
@@ -36,7 +36,9 @@ Options:
       source = Bun.stdin.stream() as unknown as AsyncIterable<Uint8Array>;
     }
     const { store, identity } = await openCliStore(ctx);
+    const before = new Set(store.images.list().map((i) => i.id));
     const loaded = await loadArchive(store, source);
+    for (const { image, names } of loaded) await unpackOrRollback(ctx, store, identity, image, before.has(image.id), names);
     for (const { image, names, displaced } of loaded) {
       for (const d of displaced) {
         ctx.out(`The image ${familiarize(d.name)} already exists, renaming the old one with ID ${d.id} to empty string`);
@@ -45,7 +47,6 @@ Options:
       else ctx.out(`Loaded image ID: ${image.id}`);
     }
     void bool(options, "quiet"); // rr shows no progress to suppress; the result lines stay, as in Docker
-    for (const { image } of loaded) await ensureLayersUnpacked(ctx, identity, image);
     return 0;
   },
 };

@@ -1,0 +1,56 @@
+/** Run a command and measure it: wall time, CPU time, peak RSS (from wait4's rusage). */
+
+export interface Sample {
+  wallMs: number;
+  cpuMs: number;
+  /** ru_maxrss of the process and the descendants it waited for: the biggest one, in KB. */
+  maxRssKb: number;
+  exitCode: number;
+  stderr: string;
+}
+
+export function runOnce(argv: string[], cwd?: string): Sample {
+  const start = performance.now();
+  const r = Bun.spawnSync(argv, { cwd, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  const wallMs = performance.now() - start;
+  const ru = r.resourceUsage;
+  return {
+    wallMs,
+    cpuMs: Number(ru.cpuTime.total) / 1000,
+    maxRssKb: Math.round(ru.maxRSS / 1024), // Bun reports bytes
+    exitCode: r.exitCode,
+    stderr: r.stderr.toString(),
+  };
+}
+
+/** The value below which `q` (0..1) of the sorted values lie (nearest rank). */
+export function quantile(values: number[], q: number): number {
+  if (!values.length) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.ceil(q * sorted.length) - 1;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]!;
+}
+
+export interface Summary {
+  runs: number;
+  medianMs: number;
+  p90Ms: number;
+  medianCpuMs: number;
+  peakRssKb: number;
+}
+
+export function summarize(samples: Sample[]): Summary {
+  return {
+    runs: samples.length,
+    medianMs: quantile(samples.map((s) => s.wallMs), 0.5),
+    p90Ms: quantile(samples.map((s) => s.wallMs), 0.9),
+    medianCpuMs: quantile(samples.map((s) => s.cpuMs), 0.5),
+    peakRssKb: Math.max(...samples.map((s) => s.maxRssKb)),
+  };
+}
+
+/** The last non-empty line of a failed command's stderr, for a one-line reason. */
+export function failureLine(s: Sample): string {
+  const line = s.stderr.trim().split("\n").filter(Boolean).pop() ?? "";
+  return `exit ${s.exitCode}${line ? `: ${line.slice(0, 200)}` : ""}`;
+}
