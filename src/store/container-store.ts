@@ -61,10 +61,13 @@ function readRecord(root: string, id: string): ContainerRecord | undefined {
   }
 }
 
+/** A live process's start time (clock ticks); undefined once it is gone or a zombie. */
 export function processStartTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (fields[0] === "Z" || fields[0] === "X") return undefined;
+    return fields[19];
   } catch {
     return undefined;
   }

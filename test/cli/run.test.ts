@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync, chownSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { integrationSkipReason, MODES, Sandbox, userIds, type Mode } from "../helpers/rr.ts";
 import { writeFixtures } from "../helpers/fixtures.ts";
 
@@ -116,6 +116,33 @@ describe.skipIf(!!skip).each(MODES)(`rr run (%s)${skip ? ` — skipped: ${skip}`
     expect(await p.exited).toBe(143);
   });
 
+  test("Ctrl-C (SIGINT to rr) stops the container and --rm still removes it", async () => {
+    const { argv, env } = sb.command(mode, ["run", "--rm", "--init", "--name", "interrupted", "busybox", "sleep", "30"]);
+    const p = Bun.spawn(argv, { env, stdout: "pipe", stderr: "pipe" });
+    for (let i = 0; i < 100 && !sb.rr(mode, ["ps", "-q"]).stdout.trim(); i++) await Bun.sleep(50);
+    p.kill("SIGINT");
+    expect(await p.exited).toBe(130);
+    expect(sb.ok(mode, ["ps", "-a"])).not.toContain("interrupted");
+  });
+
+  test("kill -9 of rr leaves a container that ps shows Exited, never a ghost Running", async () => {
+    const { argv, env } = sb.command(mode, ["run", "--name", "killed", "busybox", "sleep", "30"]);
+    const p = Bun.spawn(argv, { env, stdout: "pipe", stderr: "pipe" });
+    for (let i = 0; i < 100 && !sb.rr(mode, ["ps", "-q"]).stdout.trim(); i++) await Bun.sleep(50);
+    expect(sb.ok(mode, ["ps"])).toContain("killed");
+    p.kill("SIGKILL");
+    await p.exited;
+    let listing = "";
+    for (let i = 0; i < 50; i++) {
+      listing = sb.ok(mode, ["ps", "-a"]);
+      if (!/Up /.test(listing)) break;
+      await Bun.sleep(50);
+    }
+    expect(listing).toMatch(/Exited \(137\).*killed/);
+    sb.ok(mode, ["rm", "killed"]);
+    expect(sb.ok(mode, ["run", "--rm", "busybox", "echo", "store ok"])).toBe("store ok\n");
+  });
+
   test("stdin is passed through with -i, binary-safe", () => {
     const data = randomBytes(8 * 1024 * 1024);
     const sum = createHash("sha256").update(data).digest("hex");
@@ -207,6 +234,33 @@ describe.skipIf(!!skip).each(MODES)(`rr run (%s)${skip ? ` — skipped: ${skip}`
   test("--security-opt no-new-privileges and --ulimit", () => {
     expect(out(["--security-opt", "no-new-privileges", "busybox", "sh", "-c", "grep NoNewPrivs /proc/self/status"])).toMatch(/NoNewPrivs:\s+1/);
     expect(out(["--ulimit", "nofile=100:200", "busybox", "sh", "-c", "ulimit -n; ulimit -Hn"])).toBe("100\n200\n");
+  });
+
+  test("resource limits land in the container's cgroup as root, and rootless warns", async () => {
+    if (mode !== "root") {
+      const r = run(["--memory", "64m", "busybox", "true"]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/warning: --memory ignored/);
+      return;
+    }
+    const own = readFileSync("/proc/self/cgroup", "utf8").split("\n").map((l) => l.split(":"));
+    const path = (ctrl: string) => own.find((f) => f[1]?.split(",").includes(ctrl))?.[2] ?? "/";
+    const { argv, env } = sb.command(mode, ["run", "--rm", "--memory", "64m", "--pids-limit", "20", "busybox", "sleep", "10"]);
+    const p = Bun.spawn(argv, { env, stdout: "pipe", stderr: "pipe" });
+    let id = "";
+    for (let i = 0; i < 100 && !id; i++) {
+      id = sb.rr(mode, ["ps", "-q"]).stdout.trim();
+      if (!id) await Bun.sleep(50);
+    }
+    const memDir = `/sys/fs/cgroup/memory${path("memory")}/rr-${id}`.replace("//", "/");
+    const pidsDir = `/sys/fs/cgroup/pids${path("pids")}/rr-${id}`.replace("//", "/");
+    expect(readFileSync(`${memDir}/memory.limit_in_bytes`, "utf8").trim()).toBe(String(64 * 1024 * 1024));
+    expect(readFileSync(`${pidsDir}/pids.max`, "utf8").trim()).toBe("20");
+    p.kill("SIGKILL");
+    await p.exited;
+    // the container dies with rr (PDEATHSIG); its cgroup is not left behind once it is gone
+    for (let i = 0; i < 50 && existsSync(`${memDir}/cgroup.procs`) && readFileSync(`${memDir}/cgroup.procs`, "utf8").trim(); i++) await Bun.sleep(50);
+    expect(readFileSync(`${memDir}/cgroup.procs`, "utf8").trim()).toBe("");
   });
 
   test("--init runs a reaper as PID 1 and the command as its child", () => {
