@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { BENCH_USER, ensureUser, type UserEnv } from "./lib/as-user.ts";
 import { makeBusyboxFixture } from "./lib/busybox-fixture.ts";
-import { failureLine, runOnce, summarize, type Sample } from "./lib/measure.ts";
+import { failureLine, peakRssKb, runOnce, summarize, type Sample } from "./lib/measure.ts";
 import { baseline, bwrapPeer, crunPeer, podmanPeer, rrPeer, type Peer, type PeerContext } from "./lib/peers.ts";
 import { enterPrivateMountNsIfNeeded } from "./lib/private-mount-ns.ts";
 import { ms, ratio, resultsTable, type ResultRow } from "./lib/report.ts";
@@ -32,6 +32,7 @@ if (process.getuid?.() !== 0) {
 
 const ns = enterPrivateMountNsIfNeeded();
 if (ns && "exitCode" in ns) process.exit(ns.exitCode);
+const nsNote = ns && "note" in ns ? ns.note : undefined;
 
 /** dist/rr, copied so a rebuild by someone else mid-run cannot change what is measured. */
 function rrBinary(dir: string): string {
@@ -88,9 +89,12 @@ async function main(): Promise<void> {
         else failed.set(p.name, `failed in round ${round}: ${failureLine(s)}`);
       }
     }
+    // Peak RSS in separate runs: /usr/bin/time would add its own fork to the timed ones.
     for (const p of running) {
       const reason = failed.get(p.name);
-      rows.push(reason ? { name: p.name, unavailable: reason } : { name: p.name, summary: summarize(samples.get(p.name)!) });
+      if (reason) { rows.push({ name: p.name, unavailable: reason }); continue; }
+      const rss = [1, 2, 3].map(() => peakRssKb(p.argv)).filter((k): k is number => k !== undefined);
+      rows.push({ name: p.name, summary: summarize(samples.get(p.name)!, rss.length ? Math.max(...rss) : undefined) });
     }
     const order = factories.map(([n]) => n);
     rows.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
@@ -100,7 +104,7 @@ async function main(): Promise<void> {
     console.log(resultsTable(rows, "rr"));
     console.log();
     for (const p of peers) console.log(`${p.name}: ${p.argv.slice(p.argv.indexOf("-i") + 1).filter((a) => !/^[A-Z_]+=/.test(a)).join(" ")}${p.note ? `\n  (${p.note})` : ""}`);
-    if (ns) console.log(`note: ${ns.note}`);
+    if (nsNote) console.log(`note: ${nsNote}`);
     console.log();
     printGoals(rows);
   } finally {

@@ -8,8 +8,8 @@ BUN=node_modules/.bin/bun
 [ -x dist/rr ] || $BUN run build.ts || exit 1
 if [ "$(id -u)" = 0 ]; then
   bash test/setup-user.sh
-  # Debian's default; a fresh machine without udev may have it 0600
-  [ -e /dev/net/tun ] && chmod 0666 /dev/net/tun || true
+  # Debian's defaults; a fresh machine without udev may have them 0600
+  for dev in /dev/net/tun /dev/fuse; do [ -e "$dev" ] && chmod 0666 "$dev"; done
 fi
 log=$(mktemp)
 $BUN test --timeout 120000 "$@" 2>&1 | tee "$log"

@@ -2,9 +2,8 @@
 
 export interface Sample {
   wallMs: number;
+  /** user+system CPU of the process and the descendants it waited for */
   cpuMs: number;
-  /** ru_maxrss of the process and the descendants it waited for: the biggest one, in KB. */
-  maxRssKb: number;
   exitCode: number;
   stderr: string;
 }
@@ -13,14 +12,24 @@ export function runOnce(argv: string[], cwd?: string): Sample {
   const start = performance.now();
   const r = Bun.spawnSync(argv, { cwd, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   const wallMs = performance.now() - start;
-  const ru = r.resourceUsage;
   return {
     wallMs,
-    cpuMs: Number(ru.cpuTime.total) / 1000,
-    maxRssKb: Math.round(ru.maxRSS / 1024), // Bun reports bytes
+    cpuMs: Number(r.resourceUsage.cpuTime.total) / 1000,
     exitCode: r.exitCode,
     stderr: r.stderr.toString(),
   };
+}
+
+/**
+ * Peak RSS in KB: ru_maxrss of the process and the descendants it waited
+ * for, i.e. the largest single process. Taken through /usr/bin/time, not
+ * Bun's rusage: a child forked from Bun starts with Bun's own resident pages
+ * and the kernel carries that high-water mark across execve.
+ */
+export function peakRssKb(argv: string[], cwd?: string): number | undefined {
+  const r = Bun.spawnSync(["/usr/bin/time", "-f", "%M", ...argv], { cwd, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+  const kb = Number(r.stderr.toString().trim().split("\n").pop());
+  return r.exitCode === 0 && Number.isFinite(kb) ? kb : undefined;
 }
 
 /** The value below which `q` (0..1) of the sorted values lie (nearest rank). */
@@ -36,16 +45,16 @@ export interface Summary {
   medianMs: number;
   p90Ms: number;
   medianCpuMs: number;
-  peakRssKb: number;
+  peakRssKb?: number;
 }
 
-export function summarize(samples: Sample[]): Summary {
+export function summarize(samples: Sample[], peakRss?: number): Summary {
   return {
     runs: samples.length,
     medianMs: quantile(samples.map((s) => s.wallMs), 0.5),
     p90Ms: quantile(samples.map((s) => s.wallMs), 0.9),
     medianCpuMs: quantile(samples.map((s) => s.cpuMs), 0.5),
-    peakRssKb: Math.max(...samples.map((s) => s.maxRssKb)),
+    peakRssKb: peakRss,
   };
 }
 

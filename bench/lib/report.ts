@@ -30,7 +30,7 @@ export function resultsTable(rows: ResultRow[], base: string): string {
     if (!r.summary) return [r.name, "-", "-", "-", "-", "-", `unavailable: ${r.unavailable ?? "?"}`];
     const s = r.summary;
     const vs = baseMedian && r.name !== base ? `${r.name}/${base} ${ratio(s.medianMs, baseMedian)}` : "";
-    return [r.name, String(s.runs), ms(s.medianMs), ms(s.p90Ms), ms(s.medianCpuMs), String(s.peakRssKb), vs];
+    return [r.name, String(s.runs), ms(s.medianMs), ms(s.p90Ms), ms(s.medianCpuMs), s.peakRssKb === undefined ? "?" : String(s.peakRssKb), vs];
   });
   return table(["tool", "runs", "median ms", "p90 ms", "cpu ms", "peak RSS KB", "ratio"], body);
 }

@@ -24,4 +24,5 @@ export const COMMANDS: Record<string, Loader> = {
 export const HIDDEN_COMMANDS: Record<string, Loader> = {
   "__unpack-layers": () => import("./commands/unpack-layers.ts"),
   "__remove-paths": () => import("./commands/remove-paths.ts"),
+  "__copy-rootfs": () => import("./commands/copy-rootfs.ts"),
 };

@@ -13,6 +13,8 @@ import { readImageFile } from "./image-files.ts";
 import { resolveUser } from "./user-lookup.ts";
 import { createCgroup, detectCgroups, unsupportedLimits, type ContainerCgroup } from "./cgroups.ts";
 import { launch } from "./launch.ts";
+import { chooseStorageDriver } from "./storage-driver.ts";
+import { mountFuseOverlay, type FuseMount } from "./fuse-overlay.ts";
 import { attachForeground, terminalSize } from "./foreground.ts";
 import { ContainerSetupError } from "./setup-error.ts";
 import {
@@ -33,6 +35,8 @@ export interface RunEnvironment {
   warn(message: string): void;
   /** Removes a container directory, entering the user namespace if needed. */
   removeTree(path: string): Promise<void>;
+  /** Copies layers (bottom first) into dest, entering the user namespace if needed. */
+  copyRootfs(dest: string, layersBottomUp: string[]): Promise<void>;
 }
 
 export async function runContainer(req: RunRequest, image: ImageForRun, env: RunEnvironment): Promise<number> {
@@ -53,10 +57,14 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
   });
   const dir = containerDir(env.root, id);
   let cgroup: ContainerCgroup | undefined;
+  let fuse: FuseMount | undefined;
   let code = EXIT_RR_FAILED;
   try {
-    const layout: RootfsLayout = { driver: "overlay", lowers: image.layerDirs, upper: join(dir, "upper"), work: join(dir, "work") };
-    for (const d of [layout.upper, layout.work, join(dir, "rootfs")]) mkdirSync(d, { mode: 0o755 });
+    const driver = await chooseStorageDriver(env.root, env.identity, process.env);
+    const layout: RootfsLayout = { driver, lowers: image.layerDirs, upper: join(dir, "upper"), work: join(dir, "work") };
+    const rootfs = join(dir, "rootfs");
+    for (const d of [layout.upper, layout.work, rootfs]) mkdirSync(d, { mode: 0o755 });
+    if (driver === "copy") await env.copyRootfs(rootfs, [...image.layerDirs].reverse());
     const hostname = req.hostname ?? (req.network === "host" ? hostHostname() : id.slice(0, 12));
     const files = writeEtcFiles(dir, { hostname, addHosts: req.addHosts, dns: req.dns, network: req.network });
     const user = resolveUser(
@@ -66,7 +74,7 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
     );
     checkUserMapped(user, env.identity);
     const spec = buildSpec(req, image.config, {
-      id, identity: env.identity, rootfs: join(dir, "rootfs"), user, hostname, files, cgroupsPath: `rr-${id.slice(0, 12)}`,
+      id, identity: env.identity, rootfs, user, hostname, files, cgroupsPath: `rr-${id.slice(0, 12)}`,
     });
     if (!spec.process.args.length) {
       throw new UsageError("no command specified", { hint: "The image has no CMD or ENTRYPOINT: give a command after the image name." });
@@ -82,7 +90,10 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
     if (!req.tty) plan.flags.push("setsid");
     const launched = launch({
       plan, cloneFlags: cloneFlagsFor(spec), identity: env.identity,
-      beforeRelease: (pid) => cgroup?.addProcess(pid),
+      beforeRelease: (pid) => {
+        cgroup?.addProcess(pid);
+        if (driver === "fuse-overlayfs") fuse = mountFuseOverlay(pid, layout, rootfs, env.identity);
+      },
     });
     updateContainerState(env.root, id, {
       status: "running", pid: launched.pid, pidStart: processStartTime(launched.pid), startedAt: new Date().toISOString(),
@@ -97,6 +108,7 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
     } catch {}
     throw err;
   } finally {
+    fuse?.stop();
     cgroup?.remove();
     if (req.remove) await env.removeTree(dir).catch(() => env.warn(`could not remove container ${record.name}`));
   }

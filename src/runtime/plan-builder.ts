@@ -51,6 +51,7 @@ export function cloneFlagsFor(spec: RuntimeSpec): number {
 
 function rootfsOps(spec: RuntimeSpec, layout: RootfsLayout): PlanOp[] {
   const root = spec.root.path;
+  if (layout.driver === "fuse-overlayfs") return []; // fuse-overlay.ts mounted it before the child went on
   if (layout.driver === "copy") {
     // a plain directory must become a mount point for pivot_root
     return [{ type: "mount", source: root, target: root, mountFlags: MS.BIND | MS.REC, what: `bind the root "${root}" onto itself` }];

@@ -5,6 +5,7 @@ import { parseArgs, str } from "../args.ts";
 import { detectIdentity, findHelper } from "../../runtime/identity.ts";
 import { detectCgroups } from "../../runtime/cgroups.ts";
 import { probeOverlay } from "../../runtime/overlay-probe.ts";
+import { chooseStorageDriver } from "../../runtime/storage-driver.ts";
 import { VERSION } from "../version.ts";
 
 const command: Command = {
@@ -30,7 +31,7 @@ Show rr's identity, id mappings, store paths, kernel, overlay and cgroup support
       uidMap: identity.uidMap,
       gidMap: identity.gidMap,
       store: { root: paths.root, runroot: paths.runroot, config: paths.config },
-      storageDriver: overlay.ok ? "overlay" : "unavailable",
+      storageDriver: await chooseStorageDriver(paths.root, identity, ctx.env).catch(() => "copy"),
       overlay: overlay.detail,
       cgroups: { version: cgroups.version, limits: cgroups.controllers, note: cgroups.note ?? null },
       maxUserNamespaces: userns,
@@ -49,7 +50,7 @@ Show rr's identity, id mappings, store paths, kernel, overlay and cgroup support
       `GID map:        ${maps(identity.gidMap)}`,
       `Store:          ${paths.root}`,
       `Run root:       ${paths.runroot}`,
-      `Storage driver: ${info.storageDriver} — ${overlay.detail}`,
+      `Storage driver: ${info.storageDriver} (kernel overlay in the user namespace: ${overlay.ok ? "works" : "refused"})`,
       `Cgroups:        ${cgroups.version}; limits: ${cgroups.controllers.join(", ") || "none"}${cgroups.note ? ` (${cgroups.note})` : ""}`,
       `Helpers:        ${Object.entries(helpers).map(([k, v]) => `${k}=${v ?? "missing"}`).join(" ")}`,
     ].join("\n"));

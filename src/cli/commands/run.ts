@@ -6,6 +6,8 @@ import { layerDir } from "../../store/layer-store.ts";
 import { runContainer } from "../../runtime/container-run.ts";
 import { removeContainerFiles } from "../remove-container.ts";
 import { EXIT_RR_FAILED } from "../../errors.ts";
+import { copyLayers } from "../../runtime/rootfs-copy.ts";
+import { runSelfInUserNamespace } from "../../runtime/in-userns.ts";
 
 const command: Command = {
   summary: "Create and run a new container from an image",
@@ -29,6 +31,10 @@ const command: Command = {
         identity,
         warn: (m) => ctx.warn(m),
         removeTree: async (dir) => removeContainerFiles(ctx, identity, dir.split("/").pop()!),
+        copyRootfs: async (dest, layers) => {
+          if (identity.mode === "root") return copyLayers(layers, dest);
+          await runSelfInUserNamespace(identity, ["__copy-rootfs", dest, ...layers]);
+        },
       },
     );
   },
