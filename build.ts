@@ -9,7 +9,15 @@ await $`make -s -C ffi`;
 mkdirSync("dist", { recursive: true });
 const result = await Bun.build({
   entrypoints: ["src/cli/main.ts"],
-  compile: { outfile: "dist/rr" },
+  compile: {
+    outfile: "dist/rr",
+    // rr runs in untrusted directories, often as root: a ./bunfig.toml
+    // preload or a ./.env there must never reach into the binary.
+    autoloadBunfig: false,
+    autoloadDotenv: false,
+    autoloadTsconfig: false,
+    autoloadPackageJson: false,
+  },
   minify: true,
   bytecode: true,
   sourcemap: "none",

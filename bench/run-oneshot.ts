@@ -14,7 +14,9 @@ import { parseArgs } from "node:util";
 import { BENCH_USER, ensureUser, type UserEnv } from "./lib/as-user.ts";
 import { makeBusyboxFixture } from "./lib/busybox-fixture.ts";
 import { failureLine, peakRssKb, runOnce, summarize, type Sample } from "./lib/measure.ts";
-import { baseline, bwrapPeer, crunPeer, podmanPeer, rrPeer, type Peer, type PeerContext } from "./lib/peers.ts";
+import {
+  baseline, bwrapPeer, crunPeer, podmanNoNetPeer, podmanPeer, rrLikeCrunPeer, rrPeer, type Peer, type PeerContext,
+} from "./lib/peers.ts";
 import { enterPrivateMountNsIfNeeded } from "./lib/private-mount-ns.ts";
 import { ms, ratio, resultsTable, type ResultRow } from "./lib/report.ts";
 
@@ -61,7 +63,8 @@ async function main(): Promise<void> {
 
     const rows: ResultRow[] = [];
     const factories: [string, (c: PeerContext) => Peer][] = [
-      ["true", baseline], ["rr", rrPeer], ["bwrap", bwrapPeer], ["crun", crunPeer], ["podman", podmanPeer],
+      ["true", baseline], ["rr", rrPeer], ["rr-like-crun", rrLikeCrunPeer], ["bwrap", bwrapPeer], ["crun", crunPeer],
+      ["podman", podmanPeer], ["podman-nonet", podmanNoNetPeer],
     ];
     for (const [name, make] of factories) {
       try {
@@ -115,12 +118,13 @@ async function main(): Promise<void> {
 
 function printGoals(rows: ResultRow[]): void {
   const med = (name: string) => rows.find((r) => r.name === name)?.summary?.medianMs;
-  const rr = med("rr"), crun = med("crun"), podman = med("podman");
+  const rr = med("rr"), crun = med("crun"), podman = med("podman"), like = med("rr-like-crun");
   const verdict = (ok: boolean) => (ok ? "PASS" : "MISS");
   console.log("Goal: within 2× of crun and more than 10× faster than podman");
   console.log(rr === undefined || crun === undefined
     ? "  within 2× of crun:           n/a (rr or crun unavailable)"
-    : `  within 2× of crun:           ${verdict(rr <= 2 * crun)}  (rr ${ms(rr)} ms = ${ratio(rr, crun)} crun ${ms(crun)} ms)`);
+    : `  within 2× of crun:           ${verdict(rr <= 2 * crun)}  (rr ${ms(rr)} ms = ${ratio(rr, crun)} crun ${ms(crun)} ms` +
+      `${like === undefined ? "" : `; like-for-like rr-like-crun = ${ratio(like, crun)}`})`);
   console.log(rr === undefined || podman === undefined
     ? "  >10× faster than podman:     n/a (rr or podman unavailable)"
     : `  >10× faster than podman:     ${verdict(podman > 10 * rr)}  (podman ${ms(podman)} ms = ${ratio(podman, rr)} rr)`);

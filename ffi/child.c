@@ -447,6 +447,7 @@ int rr_child_main(void *arg) {
   const uint8_t *plan = a->plan;
   const struct rr_plan_header *h = (const struct rr_plan_header *)plan;
   g_error_fd = a->error_fd;
+  for (int i = 0; i < 3; i++) if (a->parent_fds[i] >= 0) close(a->parent_fds[i]);
 
   /* Wait until the parent has written our id maps and placed us in our cgroup. */
   char go;

@@ -10,6 +10,9 @@ struct rr_child_args {
   int sync_fd;      /* read end: wait for the parent's go */
   int error_fd;     /* write end, CLOEXEC */
   int console_fd;   /* our end of the console socketpair, or -1 */
+  /* the parent's ends, which the child must close at once: holding the sync
+   * pipe's write end would keep the child waiting forever if rr gives up */
+  int parent_fds[3];
 };
 
 /* Checks a plan's header and every offset; returns 0 or an errno. Allocation-free. */

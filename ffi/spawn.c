@@ -37,7 +37,7 @@ int rr_spawn(const uint8_t *plan, uint32_t len, uint64_t clone_flags, struct rr_
 
   void *stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) { err = errno; goto close_console; }
-  struct rr_child_args args = {plan, len, sync_pipe[0], err_pipe[1], console[1]};
+  struct rr_child_args args = {plan, len, sync_pipe[0], err_pipe[1], console[1], {sync_pipe[1], err_pipe[0], console[0]}};
   pid_t pid = clone(rr_child_main, (char *)stack + CHILD_STACK, (int)clone_flags | SIGCHLD, &args);
   err = errno;
   munmap(stack, CHILD_STACK);

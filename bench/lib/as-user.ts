@@ -56,12 +56,13 @@ export function asUser(u: UserEnv, argv: string[], extraEnv: Record<string, stri
 }
 
 /** Runs a setup command as the user; throws with its output on failure. */
-export function runAsUser(u: UserEnv, argv: string[], cwd?: string): string {
-  const full = asUser(u, argv);
+export function runAsUser(u: UserEnv, argv: string[], cwd?: string, env: Record<string, string> = {}): string {
+  const full = asUser(u, argv, env);
   const r = spawnSync(full[0]!, full.slice(1), { encoding: "utf8", cwd });
   if (r.status !== 0) {
     const out = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n").filter(Boolean).pop() ?? "";
-    throw new Error(`${argv.join(" ")}: exit ${r.status ?? r.signal}${out ? `: ${out}` : ""}`);
+    const what = argv.slice(0, 3).map((a) => a.split("/").pop()).join(" ");
+    throw new Error(`${what}…: exit ${r.status ?? r.signal}${out ? `: ${out}` : ""}`);
   }
   return r.stdout ?? "";
 }

@@ -29,9 +29,9 @@ export interface PeerContext {
 const nothing = () => {};
 
 /** Runs a cleanup step, reporting instead of throwing: cleanup must go on. */
-function bestEffort(u: UserEnv, argv: string[]): void {
+function bestEffort(u: UserEnv, argv: string[], env: Record<string, string> = {}): void {
   try {
-    runAsUser(u, argv);
+    runAsUser(u, argv, undefined, env);
   } catch (e) {
     console.error(`cleanup: ${(e as Error).message}`);
   }
@@ -41,16 +41,27 @@ export function baseline(c: PeerContext): Peer {
   return { name: "true", argv: asUser(c.u, ["true"]), note: "the setpriv+env wrapper alone, no container", cleanup: nothing };
 }
 
-export function rrPeer(c: PeerContext): Peer {
-  const root = join(c.dir, "rr-root"), runroot = join(c.dir, "rr-run");
+/**
+ * rr as a user runs it: container 0 → the user, 1..65536 → the /etc/subuid
+ * range (through newuidmap/newgidmap), host network (rr's default).
+ * `likeCrun` is the like-for-like row: only the user's own id mapped
+ * (RR_USERNS=single) and a new network namespace, as bwrap and crun get here.
+ */
+export function rrPeer(c: PeerContext, likeCrun = false): Peer {
+  const name = likeCrun ? "rr-like-crun" : "rr";
+  const root = join(c.dir, `${name}-root`), runroot = join(c.dir, `${name}-run`);
   const rr = [c.rrBinary, "--root", root, "--runroot", runroot];
-  runAsUser(c.u, [...rr, "load", "-i", c.fixture.archive]);
+  const env: Record<string, string> = likeCrun ? { RR_USERNS: "single" } : {};
+  runAsUser(c.u, [...rr, "load", "-i", c.fixture.archive], undefined, env);
   return {
-    name: "rr",
-    argv: asUser(c.u, [...rr, "run", "--rm", "busybox", "true"]),
-    cleanup: () => bestEffort(c.u, [...rr, "unshare", "rm", "-rf", root, runroot]),
+    name,
+    argv: asUser(c.u, [...rr, "run", "--rm", ...(likeCrun ? ["--network", "none"] : []), "busybox", "true"], env),
+    note: likeCrun ? "RR_USERNS=single (only the user's own id mapped) and a network namespace, as bwrap and crun" : undefined,
+    cleanup: () => bestEffort(c.u, [...rr, "unshare", "rm", "-rf", root, runroot], env),
   };
 }
+
+export const rrLikeCrunPeer = (c: PeerContext) => rrPeer(c, true);
 
 export function bwrapPeer(c: PeerContext): Peer {
   const argv = ["bwrap", "--unshare-all", "--uid", "0", "--gid", "0", "--bind", c.fixture.rootfs, "/",
@@ -70,14 +81,19 @@ export function crunPeer(c: PeerContext): Peer {
   writeFileSync(configPath, JSON.stringify(config, null, 2));
   return {
     name: "crun",
+    note: "config.json from `crun spec --rootless` (maps only the user's own id), args [\"true\"], no terminal",
     argv: asUser(c.u, ["crun", "--root", state, "run", "--bundle", bundle, "rr-bench"]),
     cleanup: nothing, // `crun run` deletes the container when it exits
   };
 }
 
-/** Rootless podman with its storage, config and runtime dir all under the temp dir. */
-export function podmanPeer(c: PeerContext): Peer {
-  const root = join(c.dir, "podman-root"), runroot = join(c.dir, "podman-run");
+/**
+ * Rootless podman with its storage and runtime dir under the temp dir.
+ * `noNetwork` is the like-for-like row (network namespace, no slirp4netns).
+ */
+export function podmanPeer(c: PeerContext, noNetwork = false): Peer {
+  const name = noNetwork ? "podman-nonet" : "podman";
+  const root = join(c.dir, `${name}-root`), runroot = join(c.dir, `${name}-run`);
   const podman = ["podman", "--root", root, "--runroot", runroot, "--cgroup-manager=cgroupfs", "--events-backend=file"];
   const cleanup = () => {
     bestEffort(c.u, [...podman, "unshare", "rm", "-rf", root, runroot]);
@@ -91,16 +107,19 @@ export function podmanPeer(c: PeerContext): Peer {
   try {
     runAsUser(c.u, [...podman, "load", "-i", c.fixture.archive]);
     const run = (extra: string[]) => asUser(c.u, [...podman, "run", "--rm", ...extra, "busybox", "true"]);
+    const none = ["--network", "none"];
+    if (noNetwork) return { name, argv: run(none), note: "--network none", cleanup };
     const first = runOnce(run([]));
-    if (first.exitCode === 0) return { name: "podman", argv: run([]), cleanup };
-    // Rootless networking needs /dev/net/tun (slirp4netns) or pasta; without it, no network.
-    const none = runOnce(run(["--network", "none"]));
-    if (none.exitCode !== 0) throw new Error(failureLine(none));
+    if (first.exitCode === 0) return { name, argv: run([]), cleanup };
+    // Rootless networking needs /dev/net/tun (slirp4netns); without it, no network.
+    const fallback = runOnce(run(none));
+    if (fallback.exitCode !== 0) throw new Error(failureLine(first));
     const why = failureLine(first).replace(/\\n.*/, "");
-    return { name: "podman", argv: run(["--network", "none"]), note: `--network none: the default network failed (${why})`, cleanup };
+    return { name, argv: run(none), note: `--network none: the default network failed (${why})`, cleanup };
   } catch (e) {
     cleanup();
     throw e;
   }
 }
 
+export const podmanNoNetPeer = (c: PeerContext) => podmanPeer(c, true);

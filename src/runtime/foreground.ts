@@ -3,7 +3,7 @@
  * inherited rr's fds), or a pty is proxied for -t. Catchable signals rr gets
  * are forwarded; the result is the container's exit code.
  */
-import { createWriteStream } from "node:fs";
+import { writeSync } from "node:fs";
 import tty from "node:tty";
 import { getWinsize, setWinsize } from "../sys/core.ts";
 import type { Launched } from "./launch.ts";
@@ -37,7 +37,6 @@ export async function attachForeground(c: Launched, opts: { interactive: boolean
 
 function proxyPty(master: number, interactive: boolean): { restore(): void; drained: Promise<void> } {
   const out = new tty.ReadStream(master);
-  const writer = createWriteStream("", { fd: master, autoClose: false });
   const drained = new Promise<void>((resolve) => {
     out.on("error", () => resolve()); // EIO: the slave side closed
     out.on("end", () => resolve());
@@ -47,7 +46,7 @@ function proxyPty(master: number, interactive: boolean): { restore(): void; drai
   const stdin = process.stdin;
   const raw = interactive && stdin.isTTY;
   if (raw) stdin.setRawMode(true);
-  const onInput = (chunk: Buffer) => writer.write(chunk);
+  const onInput = (chunk: Buffer) => writeAll(master, chunk);
   if (interactive) {
     stdin.on("data", onInput);
     stdin.resume();
@@ -69,4 +68,17 @@ function proxyPty(master: number, interactive: boolean): { restore(): void; drai
       out.destroy();
     },
   };
+}
+
+/** The master may be non-blocking (the tty stream set it so): retry EAGAIN. */
+function writeAll(fd: number, data: Uint8Array): void {
+  let off = 0;
+  while (off < data.length) {
+    try {
+      off += writeSync(fd, data, off, data.length - off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") return; // the container is gone
+      Bun.sleepSync(1);
+    }
+  }
 }

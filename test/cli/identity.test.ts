@@ -3,6 +3,8 @@
  * that refuses to be used with another id mapping than it was made with.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { integrationSkipReason, Sandbox, userIds } from "../helpers/rr.ts";
 import { writeFixtures } from "../helpers/fixtures.ts";
 
@@ -50,6 +52,27 @@ describe.skipIf(!!skip)(`identity${skip ? ` — skipped: ${skip}` : ""}`, () => 
     expect(r.stderr.split("\n")[0]).toMatch(/^rr: .*store.*(made|created).*rootless/);
     // and nothing changed: the rootless user still runs from it
     expect(sb.ok("rootless", ["run", "--rm", "busybox", "echo", "still fine"])).toBe("still fine\n");
+  });
+
+  test("a bunfig.toml or .env in the current directory never reaches into rr", () => {
+    const dir = sb.path("hostile-cwd");
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    writeFileSync(join(dir, "bunfig.toml"), 'preload = ["./evil.js"]\n');
+    writeFileSync(join(dir, "evil.js"), 'console.log("PWNED");\n');
+    writeFileSync(join(dir, ".env"), "RR_USERNS=single\n");
+    const r = sb.rr("rootless", ["info", "--format", "json"], { cwd: dir });
+    expect(r.stdout + r.stderr).not.toContain("PWNED");
+    expect(JSON.parse(r.stdout).identity.mode).toBe("rootless");
+  });
+
+  test("a failing newuidmap is a clear error, not a hang", () => {
+    const { argv, env } = sb.command("rootless", ["run", "--rm", "busybox", "true"]);
+    // no_new_privs keeps the setuid newuidmap from gaining its privileges
+    const withNnp = [argv[0]!, "--no-new-privs", ...argv.slice(1)];
+    const r = Bun.spawnSync(["timeout", "20", ...withNnp], { env, stdout: "pipe", stderr: "pipe" });
+    expect(r.exitCode).toBe(125);
+    expect(r.stderr.toString()).toContain("newuidmap failed");
+    expect(sb.ok("rootless", ["ps", "-a", "-q"])).toBe("");
   });
 
   test("a cached one-shot leaves no container behind (--rm)", () => {
