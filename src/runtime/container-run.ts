@@ -99,7 +99,8 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
       status: "running", pid: launched.pid, pidStart: processStartTime(launched.pid), startedAt: new Date().toISOString(),
     });
     code = await attachForeground(launched, { interactive: req.interactive });
-    updateContainerState(env.root, id, { status: "exited", exitCode: code, finishedAt: new Date().toISOString(), pid: undefined });
+    // an --rm container is removed next: its last state would never be read
+    if (!req.remove) updateContainerState(env.root, id, { status: "exited", exitCode: code, finishedAt: new Date().toISOString(), pid: undefined });
     return code;
   } catch (err) {
     const exitCode = err instanceof ContainerSetupError ? err.exitCode : EXIT_RR_FAILED;

@@ -6,26 +6,25 @@
 import { writeFileSync } from "node:fs";
 import type { Identity, IdMap } from "./identity.ts";
 import { RrError } from "../errors.ts";
+import { runMapHelpers } from "../sys/core.ts";
 
 function mapArgs(maps: IdMap[]): string[] {
   return maps.flatMap((m) => [String(m.containerId), String(m.hostId), String(m.size)]);
 }
 
-function runHelper(helper: string, pid: number, maps: IdMap[]): void {
-  const r = Bun.spawnSync([helper, String(pid), ...mapArgs(maps)], { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) {
-    const msg = new TextDecoder().decode(r.stderr).trim().split("\n").pop() ?? "";
-    throw new RrError(`${helper.split("/").pop()} failed: ${msg || `exit status ${r.exitCode}`}`, {
-      hint: "Check the ranges in /etc/subuid and /etc/subgid, or set RR_USERNS=single to map only your own id.",
-    });
-  }
-}
-
 export function writeIdMaps(identity: Identity, pid: number): void {
   if (identity.mode === "root") return;
   if (identity.mode === "rootless" && identity.newuidmap && identity.newgidmap) {
-    runHelper(identity.newuidmap, pid, identity.uidMap);
-    runHelper(identity.newgidmap, pid, identity.gidMap);
+    const failed = runMapHelpers(
+      identity.newuidmap, [String(pid), ...mapArgs(identity.uidMap)],
+      identity.newgidmap, [String(pid), ...mapArgs(identity.gidMap)],
+    );
+    if (failed) {
+      const last = failed.message.split("\n").pop() || `exit status ${failed.code}`;
+      throw new RrError(`id mapping failed (newuidmap/newgidmap): ${last}`, {
+        hint: "Check the ranges in /etc/subuid and /etc/subgid, or set RR_USERNS=single to map only your own id.",
+      });
+    }
     return;
   }
   const line = (maps: IdMap[]) => maps.map((m) => `${m.containerId} ${m.hostId} ${m.size}`).join("\n") + "\n";

@@ -16,6 +16,10 @@ const defs = {
   rr_get_winsize: { args: [FFIType.i32], returns: FFIType.i32 },
   rr_watch: { args: [FFIType.i32], returns: FFIType.i32 },
   rr_waitpid: { args: [FFIType.i32], returns: FFIType.i32 },
+  rr_map_ids: {
+    args: [FFIType.cstring, FFIType.ptr, FFIType.i32, FFIType.cstring, FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.i32],
+    returns: FFIType.i32,
+  },
   rr_plan_describe: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
 } as const;
 
@@ -100,6 +104,25 @@ export function watchChild(pid: number): number {
 
 export function waitChildSync(pid: number): number {
   return core().rr_waitpid(pid);
+}
+
+/**
+ * Runs the uid and gid map helpers (newuidmap, newgidmap) side by side.
+ * Resolves to undefined on success, else the failing one's exit status and stderr.
+ */
+export function runMapHelpers(uidHelper: string, uidArgs: string[], gidHelper: string, gidArgs: string[]): { code: number; message: string } | undefined {
+  const block = (args: string[]) => Buffer.from(args.map((a) => a + "\0").join(""));
+  const u = block(uidArgs), g = block(gidArgs);
+  const msg = new Uint8Array(512);
+  const r = core().rr_map_ids(cstr(uidHelper), ptr(u), u.length, cstr(gidHelper), ptr(g), g.length, ptr(msg), msg.length);
+  if (r === 0) return undefined;
+  if (r < 0) throw new SyscallError(`start ${uidHelper}`, -r);
+  const end = msg.indexOf(0);
+  return { code: r, message: new TextDecoder().decode(msg.subarray(0, end < 0 ? msg.length : end)).trim() };
+}
+
+function cstr(s: string): Buffer {
+  return Buffer.from(s + "\0");
 }
 
 /** The C reader's view of an encoded plan: tests check it against the encoder. */

@@ -71,7 +71,7 @@ describe.skipIf(!!skip)(`identity${skip ? ` — skipped: ${skip}` : ""}`, () => 
     const withNnp = [argv[0]!, "--no-new-privs", ...argv.slice(1)];
     const r = Bun.spawnSync(["timeout", "20", ...withNnp], { env, stdout: "pipe", stderr: "pipe" });
     expect(r.exitCode).toBe(125);
-    expect(r.stderr.toString()).toContain("newuidmap failed");
+    expect(r.stderr.toString()).toContain("id mapping failed (newuidmap/newgidmap)");
     expect(sb.ok("rootless", ["ps", "-a", "-q"])).toBe("");
   });
 
