@@ -1,14 +1,13 @@
 /**
  * Container records: $ROOT/containers/<id>/container.json beside the bundle
- * (config.json) and the container's upper/work dirs. Creation is serialised
- * by the store's container lock so names stay unique; every write is atomic.
+ * (config.json) and the container's upper/work dirs. Names are reserved
+ * with atomic symlinks in containers/names/; every write is atomic.
  * Status is checked against the kernel: a dead pid is never shown Running.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { writeJsonAtomic } from "./atomic.ts";
-import { withLock } from "./lock.ts";
 import { storeLayout } from "./paths.ts";
 import { ConflictError, NotFoundError, RrError, UsageError } from "../errors.ts";
 import { generateName, VALID_NAME } from "./container-names.ts";
@@ -107,26 +106,65 @@ export function findContainer(root: string, ref: string): ContainerRecord {
   throw new NotFoundError(`No such container: ${ref}`);
 }
 
+const namesDir = (root: string) => join(containersDir(root), "names");
+
+/**
+ * Reserves a name: names/<name> is a symlink to the container id, made with
+ * one atomic symlink(2), so two rr commands can never take the same name and
+ * nothing has to read every record. A reservation whose container is gone
+ * (killed between the two steps) is taken over.
+ */
+function reserveName(root: string, name: string, id: string): boolean {
+  const link = join(namesDir(root), name);
+  try {
+    symlinkSync(id, link);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+  let owner: string;
+  try { owner = readlinkSync(link); } catch { return false; }
+  if (existsSync(join(containerDir(root, owner), "container.json"))) return false;
+  try { unlinkSync(link); } catch {}
+  return reserveName(root, name, id);
+}
+
+export function releaseName(root: string, name: string, id: string): void {
+  const link = join(namesDir(root), name);
+  try {
+    if (readlinkSync(link) === id) unlinkSync(link);
+  } catch {}
+}
+
 export function createContainerRecord(root: string, rec: Omit<ContainerRecord, "name"> & { name?: string }): ContainerRecord {
   if (rec.name !== undefined && !VALID_NAME.test(rec.name)) {
     throw new UsageError(`invalid container name "${rec.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
   }
-  mkdirSync(containersDir(root), { recursive: true, mode: 0o700 });
-  return withLock(join(containersDir(root), ".lock"), () => {
-    const all = listContainers(root);
-    const taken = new Set(all.map((c) => c.name));
-    if (rec.name !== undefined && taken.has(rec.name)) {
-      const owner = all.find((c) => c.name === rec.name)!;
-      throw new ConflictError(`the container name "/${rec.name}" is already in use by container "${owner.id}"`, {
+  mkdirSync(namesDir(root), { recursive: true, mode: 0o700 });
+  let name = rec.name;
+  if (name !== undefined) {
+    if (!reserveName(root, name, rec.id)) {
+      const owner = (() => { try { return readlinkSync(join(namesDir(root), name!)); } catch { return "?"; } })();
+      throw new ConflictError(`the container name "/${name}" is already in use by container "${owner}"`, {
         hint: "Remove (or rename) that container to be able to reuse that name.",
       });
     }
-    const full: ContainerRecord = { ...rec, name: rec.name ?? generateName(taken) };
-    const dir = containerDir(root, rec.id);
-    mkdirSync(dir, { mode: 0o700 });
+  } else {
+    const taken = new Set<string>();
+    do {
+      name = generateName(taken);
+      taken.add(name);
+    } while (!reserveName(root, name, rec.id));
+  }
+  const full: ContainerRecord = { ...rec, name };
+  try {
+    mkdirSync(containerDir(root, rec.id), { mode: 0o700 });
     writeJsonAtomic(recordPath(root, rec.id), full, { fsync: false });
-    return full;
-  });
+  } catch (err) {
+    releaseName(root, name, rec.id);
+    throw err;
+  }
+  return full;
 }
 
 export function updateContainerState(root: string, id: string, state: Partial<ContainerState>): ContainerRecord {
@@ -144,8 +182,10 @@ export function updateContainerState(root: string, id: string, state: Partial<Co
 export function detachContainerDir(root: string, id: string): string {
   const from = containerDir(root, id);
   const to = join(storeLayout(root).tmp, `removed-${process.pid}-${id}`);
+  const name = readRecord(root, id)?.name;
   mkdirSync(storeLayout(root).tmp, { recursive: true, mode: 0o700 });
   renameSync(from, to);
+  if (name) releaseName(root, name, id);
   return to;
 }
 

@@ -261,6 +261,7 @@ describe.skipIf(!!skip).each(MODES)(`rr run (%s)${skip ? ` — skipped: ${skip}`
     // the container dies with rr (PDEATHSIG); its cgroup is not left behind once it is gone
     for (let i = 0; i < 50 && existsSync(`${memDir}/cgroup.procs`) && readFileSync(`${memDir}/cgroup.procs`, "utf8").trim(); i++) await Bun.sleep(50);
     expect(readFileSync(`${memDir}/cgroup.procs`, "utf8").trim()).toBe("");
+    sb.ok(mode, ["rm", id]); // rr was killed before --rm could clean up
   });
 
   test("--init runs a reaper as PID 1 and the command as its child", () => {
@@ -301,6 +302,18 @@ describe.skipIf(!!skip).each(MODES)(`rr run (%s)${skip ? ` — skipped: ${skip}`
   test("--rm removes the container even when the command was not found", () => {
     run(["--name", "gone", "busybox", "nosuchcmd"]);
     expect(sb.ok(mode, ["ps", "-a"])).not.toContain("gone");
+  });
+
+  test("ten rr run in parallel on one image all succeed", async () => {
+    const before = sb.ok(mode, ["ps", "-a", "-q"]);
+    const procs = Array.from({ length: 10 }, (_, i) => {
+      const { argv, env } = sb.command(mode, ["run", "--rm", "busybox", "echo", `n${i}`]);
+      return Bun.spawn(argv, { env, stdout: "pipe", stderr: "pipe" });
+    });
+    const outs = await Promise.all(procs.map(async (p) => ({ code: await p.exited, out: await new Response(p.stdout).text() })));
+    expect(outs.map((o) => o.code)).toEqual(Array(10).fill(0));
+    expect(outs.map((o) => o.out).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `n${i}\n`).sort());
+    expect(sb.ok(mode, ["ps", "-a", "-q"])).toBe(before);
   });
 
   test("rm of an unknown container exits 1 with Docker's message", () => {
