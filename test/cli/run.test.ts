@@ -4,9 +4,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { lgetxattr } from "../../src/sys/libc.ts";
 import { integrationSkipReason, MODES, Sandbox, userIds, type Mode } from "../helpers/rr.ts";
 import { writeFixtures } from "../helpers/fixtures.ts";
+import { busyboxLayer } from "../fixtures/images.ts";
+import { tarBytes } from "../../src/image/tar-writer.ts";
 
 const skip = integrationSkipReason();
 
@@ -83,6 +86,13 @@ describe.skipIf(!!skip).each(MODES)(`rr run (%s)${skip ? ` — skipped: ${skip}`
     expect(text).toBe("2\n/etc/passwd\n4755\ndir\n");
   });
 
+  test.skipIf(mode !== "root")("a user.* xattr from the image is kept in the unpacked layer (checked in the root store)", () => {
+    const layers = readdirSync(`${sb.storeRoot(mode)}/layers`).map((d) => `${sb.storeRoot(mode)}/layers/${d}/data/xattr`);
+    const withFile = layers.filter((p) => existsSync(p));
+    expect(withFile).toHaveLength(1);
+    expect(new TextDecoder().decode(lgetxattr(withFile[0]!, "user.rr.test"))).toBe("hello");
+  });
+
   test("a file owned by uid 1000 in the image keeps its owner where the mapping allows", () => {
     const owner = out(["multi", "stat", "-c", "%u:%g", "/data/owned1000"]).trim();
     expect(owner).toBe(mode === "rootless-single" ? "0:0" : "1000:1000");
@@ -143,8 +153,29 @@ describe.skipIf(!!skip).each(MODES)(`rr run (%s)${skip ? ` — skipped: ${skip}`
     expect(sb.ok(mode, ["run", "--rm", "busybox", "echo", "store ok"])).toBe("store ok\n");
   });
 
+  test("SIGUSR1 reaches a PID 1 that handles it, without --init", async () => {
+    const script = 'trap "echo got USR1; exit 0" USR1; echo ready; while :; do sleep 0.05; done';
+    const { argv, env } = sb.command(mode, ["run", "--rm", "busybox", "sh", "-c", script]);
+    const p = Bun.spawn(argv, { env, stdout: "pipe", stderr: "pipe" });
+    const reader = p.stdout.getReader();
+    let text = "";
+    while (!text.includes("ready")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    p.kill("SIGUSR1");
+    expect(await p.exited).toBe(0);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toContain("got USR1");
+  });
+
   test("stdin is passed through with -i, binary-safe", () => {
-    const data = randomBytes(8 * 1024 * 1024);
+    const data = randomBytes(50 * 1024 * 1024);
     const sum = createHash("sha256").update(data).digest("hex");
     expect(out(["-i", "busybox", "sha256sum"], { stdin: data }).split(" ")[0]).toBe(sum);
   });
@@ -210,6 +241,21 @@ describe.skipIf(!!skip).each(MODES)(`rr run (%s)${skip ? ` — skipped: ${skip}`
     expect(r.stderr).toMatch(/Read-only file system/);
   });
 
+  test("--mount type=bind,readonly and type=tmpfs", () => {
+    const dir = sb.path(`mnt-${mode}`);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}/f`, "mounted\n");
+    const text = out(["--mount", `type=bind,source=${dir},target=/m,readonly`, "--mount", "type=tmpfs,target=/t",
+      "busybox", "sh", "-c", "cat /m/f; touch /m/x 2>/dev/null || echo ro; touch /t/x && echo tmpfs-ok"]);
+    expect(text).toBe("mounted\nro\ntmpfs-ok\n");
+  });
+
+  test("a working directory through /proc/self/fd cannot reach a host directory", () => {
+    const r = run(["-w", "/proc/self/fd/3", "busybox", "ls"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toBe("");
+  });
+
   test("a missing -v source is a clear error", () => {
     const r = run(["-v", "/nonexistent/dir:/data", "busybox", "true"]);
     expect(r.code).toBe(125);
@@ -271,6 +317,34 @@ describe.skipIf(!!skip).each(MODES)(`rr run (%s)${skip ? ` — skipped: ${skip}`
   test("--network none leaves only loopback, and it is up", () => {
     const text = out(["--network", "none", "busybox", "sh", "-c", "ls /sys/class/net; cat /sys/class/net/lo/operstate"]);
     expect(text.split("\n")[0]).toBe("lo");
+  });
+
+  test("mount points that are symlinks in the image resolve inside the root, never on the host", () => {
+    const canary = sb.path(`canary-links-${mode}`);
+    mkdirSync(canary, { recursive: true });
+    chmodSync(canary, 0o777);
+    writeFileSync(`${canary}/sentinel`, "untouched\n");
+    const image = (name: string, links: [string, string][]) => {
+      const drop = new Set(links.flatMap(([p]) => [p, `${p}/`]));
+      const layer = busyboxLayer().filter((e) => !drop.has(e.path));
+      for (const [path, linkname] of links) layer.push({ type: "symlink", path, linkname });
+      const archive = sb.path(`${name}-${mode}.tar`);
+      writeFileSync(archive, tarBytes(layer));
+      chmodSync(archive, 0o644);
+      sb.ok(mode, ["import", archive, `${name}:${mode}`]);
+      return `${name}:${mode}`;
+    };
+    // /dev pointing up and out lands on the image's own /etc: the container still works
+    const inside = image("devlink", [["dev", "../../../../../../../etc"]]);
+    expect(out([inside, "sh", "-c", "echo x > /dev/null && echo inside"])).toBe("inside\n");
+    // /proc pointing at a host path is refused: that path does not exist inside the root
+    const outside = image("proclink", [["proc", canary], ["etc/hosts", `${canary}/sentinel`]]);
+    const r = run([outside, "true"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toContain('mount proc on "/proc": No such file or directory');
+    expect(readdirSync(canary)).toEqual(["sentinel"]);
+    expect(readFileSync(`${canary}/sentinel`, "utf8")).toBe("untouched\n");
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(canary);
   });
 
   test("an unknown image is a clear error with exit 125", () => {
