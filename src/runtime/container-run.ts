@@ -13,6 +13,7 @@ import { readImageFile } from "./image-files.ts";
 import { resolveUser } from "./user-lookup.ts";
 import { createCgroup, detectCgroups, unsupportedLimits, type ContainerCgroup } from "./cgroups.ts";
 import { launch } from "./launch.ts";
+import { SignalForwarder } from "./signal-forwarder.ts";
 import { chooseStorageDriver } from "./storage-driver.ts";
 import { mountFuseOverlay, type FuseMount } from "./fuse-overlay.ts";
 import { attachForeground, terminalSize } from "./foreground.ts";
@@ -56,6 +57,7 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
     command: commandLine(req, image.config), autoRemove: req.remove, labels: req.labels, state: { status: "created" },
   });
   const dir = containerDir(env.root, id);
+  const signals = new SignalForwarder();
   let cgroup: ContainerCgroup | undefined;
   let fuse: FuseMount | undefined;
   let code = EXIT_RR_FAILED;
@@ -95,6 +97,7 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
         if (driver === "fuse-overlayfs") fuse = mountFuseOverlay(pid, layout, rootfs, env.identity);
       },
     });
+    signals.attach(launched.pid);
     updateContainerState(env.root, id, {
       status: "running", pid: launched.pid, pidStart: processStartTime(launched.pid), startedAt: new Date().toISOString(),
     });
@@ -109,6 +112,7 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
     } catch {}
     throw err;
   } finally {
+    signals.dispose();
     fuse?.stop();
     cgroup?.remove();
     if (req.remove) await env.removeTree(dir).catch(() => env.warn(`could not remove container ${record.name}`));

@@ -1,27 +1,19 @@
 /**
  * A container in the foreground: stdio passes straight through (the child
- * inherited rr's fds), or a pty is proxied for -t. Catchable signals rr gets
- * are forwarded; the result is the container's exit code.
+ * inherited rr's fds), or a pty is proxied for -t; the result is the
+ * container's exit code.
  */
 import { writeSync } from "node:fs";
 import tty from "node:tty";
 import { getWinsize, setWinsize } from "../sys/core.ts";
 import type { Launched } from "./launch.ts";
 
-const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2"];
-
 export function terminalSize(): { rows: number; cols: number } | undefined {
   return getWinsize(1) ?? getWinsize(0);
 }
 
+/** Waits for the container, proxying its pty if it has one. Signals are the SignalForwarder's job. */
 export async function attachForeground(c: Launched, opts: { interactive: boolean }): Promise<number> {
-  const handlers = FORWARDED.map((sig) => {
-    const h = () => {
-      try { process.kill(c.pid, sig); } catch {}
-    };
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
   let restore = () => {};
   let drained: Promise<void> = Promise.resolve();
   if (c.ptyMaster !== undefined) ({ restore, drained } = proxyPty(c.ptyMaster, opts.interactive));
@@ -30,7 +22,6 @@ export async function attachForeground(c: Launched, opts: { interactive: boolean
     await Promise.race([drained, Bun.sleep(500)]);
     return code;
   } finally {
-    for (const [sig, h] of handlers) process.off(sig, h);
     restore();
   }
 }
