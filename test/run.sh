@@ -16,7 +16,8 @@ $BUN test --timeout 120000 "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 pass=$(grep -Eo '^ *[0-9]+ pass' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
 fail=$(grep -Eo '^ *[0-9]+ fail' "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0)
-rm -f "$log"
 if [ "$status" != 0 ] && [ "$fail" = 0 ]; then fail=1; fi
-echo "$pass passed, $fail failed"
+skip=$(grep -Eo "^ *[0-9]+ skip" "$log" | tail -1 | grep -Eo "[0-9]+" || echo 0)
+rm -f "$log"
+echo "$pass passed, $fail failed, $skip skipped"
 exit "$status"

@@ -21,7 +21,7 @@ import { ContainerSetupError } from "./setup-error.ts";
 import {
   containerDir, createContainerRecord, newContainerId, processStartTime, updateContainerState,
 } from "../store/container-store.ts";
-import { EXIT_RR_FAILED, RrError, UsageError } from "../errors.ts";
+import { EXIT_RR_FAILED, NotFoundError, RrError, UsageError } from "../errors.ts";
 
 export interface ImageForRun {
   id: string;
@@ -103,7 +103,7 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
     });
     code = await attachForeground(launched, { interactive: req.interactive });
     // an --rm container is removed next: its last state would never be read
-    if (!req.remove) updateContainerState(env.root, id, { status: "exited", exitCode: code, finishedAt: new Date().toISOString(), pid: undefined });
+    if (!req.remove) recordExit(env.root, id, code);
     return code;
   } catch (err) {
     const exitCode = err instanceof ContainerSetupError ? err.exitCode : EXIT_RR_FAILED;
@@ -133,5 +133,14 @@ function checkUserMapped(user: { uid: number; gid: number }, identity: Identity)
         ? "Only id 0 is mapped: add ranges for your user to /etc/subuid and /etc/subgid (and install uidmap), or run as -u 0."
         : "Widen your ranges in /etc/subuid and /etc/subgid.",
     });
+  }
+}
+
+/** Records the exit; a container removed meanwhile (`rm -f`) has nothing left to record. */
+function recordExit(root: string, id: string, code: number): void {
+  try {
+    updateContainerState(root, id, { status: "exited", exitCode: code, finishedAt: new Date().toISOString(), pid: undefined });
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
   }
 }

@@ -390,6 +390,19 @@ describe.skipIf(!!skip).each(MODES)(`rr run (%s)${skip ? ` — skipped: ${skip}`
     expect(sb.ok(mode, ["ps", "-a", "-q"])).toBe(before);
   });
 
+  test("rm refuses a running container; rm -f kills and removes it", async () => {
+    const { argv, env } = sb.command(mode, ["run", "--name", "busy", "busybox", "sleep", "30"]);
+    const p = Bun.spawn(argv, { env, stdout: "pipe", stderr: "pipe" });
+    for (let i = 0; i < 100 && !sb.rr(mode, ["ps", "-q"]).stdout.trim(); i++) await Bun.sleep(50);
+    const refused = sb.rr(mode, ["rm", "busy"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('cannot remove container "busy": container is running');
+    expect(sb.ok(mode, ["ps"])).toContain("busy");
+    expect(sb.ok(mode, ["rm", "-f", "busy"])).toBe("busy\n");
+    expect(await p.exited).toBe(137);
+    expect(sb.ok(mode, ["ps", "-a"])).not.toContain("busy");
+  });
+
   test("rm of an unknown container exits 1 with Docker's message", () => {
     const r = sb.rr(mode, ["rm", "nosuchcontainer"]);
     expect(r.code).toBe(1);
