@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileS
 import { join } from "node:path";
 import { integrationSkipReason, MODES, Sandbox, type Mode } from "../helpers/rr.ts";
 import { writeFixtures, type FixtureFiles } from "../helpers/fixtures.ts";
-import { busyboxLayer, hostileArchives } from "../fixtures/images.ts";
+import { busyboxLayer, hostileArchives, writeDockerArchive } from "../fixtures/images.ts";
 import { tarBytes } from "../../src/image/tar-writer.ts";
 import { readTar } from "../../src/image/tar-reader.ts";
 import { readFileStream } from "../../src/image/decompress.ts";
@@ -148,6 +148,25 @@ describe.skipIf(!!skip).each(MODES)(`rr load/import (%s)${skip ? ` — skipped: 
     expect(r.stderr).toMatch(/truncated/);
     expect(sb.ok(mode, ["images"])).not.toContain("multi");
     expectStoreClean();
+  });
+
+  test("kill -9 in the middle of a load leaves a store the next command uses and cleans", async () => {
+    sb.ok(mode, ["load", "-i", f.busybox]);
+    const big = sb.path(`big-${mode}.tar`);
+    // many files and one big one: the load is still running when it is killed
+    const files = Array.from({ length: 3000 }, (_, i) => ({ type: "file" as const, path: `many/f${i}`, data: `file ${i}\n` }));
+    writeDockerArchive(big, { repoTags: ["big:latest"], layers: [busyboxLayer(), [...files, { type: "file", path: "blob", data: new Uint8Array(64 << 20) }]] });
+    chmodSync(big, 0o644);
+    const { argv, env } = sb.command(mode, ["load", "-i", big]);
+    const p = Bun.spawn(argv, { env, stdout: "pipe", stderr: "pipe" });
+    await Bun.sleep(400);
+    p.kill("SIGKILL");
+    await p.exited;
+    await Bun.sleep(100); // the namespace helper, if any, dies with rr (PDEATHSIG)
+    expect(sb.ok(mode, ["run", "--rm", "busybox", "echo", "after kill"])).toBe("after kill\n");
+    expect(storeEntries("tmp")).toEqual([]);
+    expect(sb.ok(mode, ["load", "-i", big])).toBe("Loaded image: big:latest\n");
+    expect(sb.ok(mode, ["run", "--rm", "big", "sh", "-c", "ls /many | wc -l"])).toBe("3000\n");
   });
 
   test("a missing archive file is a clear error", () => {
