@@ -16,7 +16,7 @@ export function terminalSize(): { rows: number; cols: number } | undefined {
 export async function attachForeground(c: Launched, opts: { interactive: boolean }): Promise<number> {
   let restore = () => {};
   let drained: Promise<void> = Promise.resolve();
-  if (c.ptyMaster !== undefined) ({ restore, drained } = proxyPty(c.ptyMaster, opts.interactive));
+  if (c.ptyMaster !== undefined) ({ restore, drained } = proxyPty(c.ptyMaster, opts.interactive, c.pid));
   try {
     const code = await c.exited;
     await Promise.race([drained, Bun.sleep(500)]);
@@ -26,7 +26,7 @@ export async function attachForeground(c: Launched, opts: { interactive: boolean
   }
 }
 
-function proxyPty(master: number, interactive: boolean): { restore(): void; drained: Promise<void> } {
+function proxyPty(master: number, interactive: boolean, pid: number): { restore(): void; drained: Promise<void> } {
   const out = new tty.ReadStream(master);
   const drained = new Promise<void>((resolve) => {
     out.on("error", () => resolve()); // EIO: the slave side closed
@@ -38,8 +38,21 @@ function proxyPty(master: number, interactive: boolean): { restore(): void; drai
   const raw = interactive && stdin.isTTY;
   if (raw) stdin.setRawMode(true);
   const onInput = (chunk: Buffer) => writeAll(master, chunk);
+  // Our terminal went away. Nothing outlives rr (no daemon keeps the
+  // container), so hang up the container's terminal too, and if its PID 1
+  // ignores that (as a shell as PID 1 does), end it after a grace period.
+  let hungUp = false;
+  const onHangup = () => {
+    if (hungUp) return;
+    hungUp = true;
+    out.destroy();
+    setTimeout(() => { try { process.kill(pid, "SIGKILL"); } catch {} }, 2000).unref();
+  };
+  process.on("SIGHUP", onHangup);
   if (interactive) {
     stdin.on("data", onInput);
+    stdin.on("end", onHangup);
+    stdin.on("error", onHangup);
     stdin.resume();
   }
   const onResize = () => {
@@ -51,8 +64,11 @@ function proxyPty(master: number, interactive: boolean): { restore(): void; drai
     drained,
     restore() {
       process.off("SIGWINCH", onResize);
+      process.off("SIGHUP", onHangup);
       if (interactive) {
         stdin.off("data", onInput);
+        stdin.off("end", onHangup);
+        stdin.off("error", onHangup);
         stdin.pause();
       }
       if (raw) stdin.setRawMode(false);

@@ -31,6 +31,23 @@ describe.skipIf(!!skip).each(MODES)(`rr run -it (%s)${skip ? ` — skipped: ${sk
   });
   afterAll(() => sb?.cleanup());
 
+  test("when its terminal goes away, rr and the container go too", async () => {
+    const socket = sb.path(`tmux-hup-${mode}`);
+    const { argv, env } = sb.command(mode, ["run", "--rm", "-it", "--name", `hup-${mode}`, "busybox", "sh"]);
+    const full = ["env", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv];
+    const cmd = full.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+    tmux(socket, "new-session", "-d", "-s", "rr", "-x", "80", "-y", "24", cmd);
+    await waitFor(socket, /^\/ # ?$/m);
+    tmux(socket, "kill-server");
+    let listing = "";
+    for (let i = 0; i < 60; i++) {
+      listing = sb.ok(mode, ["ps", "-a"]);
+      if (!listing.includes(`hup-${mode}`)) break;
+      await Bun.sleep(50);
+    }
+    expect(listing).not.toContain(`hup-${mode}`);
+  });
+
   test("gives an interactive shell that follows the window size", async () => {
     const socket = sb.path(`tmux-${mode}`);
     const { argv, env } = sb.command(mode, ["run", "--rm", "-it", "busybox", "sh"]);
