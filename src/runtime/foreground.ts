@@ -48,27 +48,24 @@ function proxyPty(master: number, interactive: boolean, pid: number): { restore(
     out.destroy();
     setTimeout(() => { try { process.kill(pid, "SIGKILL"); } catch {} }, 2000).unref();
   };
-  process.on("SIGHUP", onHangup);
-  if (interactive) {
-    stdin.on("data", onInput);
-    stdin.on("end", onHangup);
-    stdin.on("error", onHangup);
-    stdin.resume();
-  }
   const onResize = () => {
     const size = terminalSize();
     if (size) setWinsize(master, size.rows, size.cols);
   };
+  const stdinEvents = [["data", onInput], ["end", onHangup], ["error", onHangup]] as const;
+  process.on("SIGHUP", onHangup);
   process.on("SIGWINCH", onResize);
+  if (interactive) {
+    for (const [event, fn] of stdinEvents) stdin.on(event, fn);
+    stdin.resume();
+  }
   return {
     drained,
     restore() {
       process.off("SIGWINCH", onResize);
       process.off("SIGHUP", onHangup);
       if (interactive) {
-        stdin.off("data", onInput);
-        stdin.off("end", onHangup);
-        stdin.off("error", onHangup);
+        for (const [event, fn] of stdinEvents) stdin.off(event, fn);
         stdin.pause();
       }
       if (raw) stdin.setRawMode(false);
