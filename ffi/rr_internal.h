@@ -20,6 +20,10 @@ int rr_plan_check(const uint8_t *plan, uint32_t len);
 static inline const char *rr_str(const uint8_t *plan, uint32_t off) {
   return off ? (const char *)(plan + off) : NULL;
 }
+/* ops.c: the root opened by RR_OP_OPEN_ROOT, and one op; 0 or an errno. */
+extern int rr_root_fd;
+int rr_run_op(const struct rr_op *op, const uint8_t *plan);
+int rr_open_in_root(const char *path, int flags);
 /* The child's body: never returns. */
 int rr_child_main(void *arg);
 
