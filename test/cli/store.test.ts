@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { zstdCompressSync } from "node:zlib";
 import { integrationSkipReason, MODES, Sandbox, type Mode } from "../helpers/rr.ts";
 import { writeFixtures, type FixtureFiles } from "../helpers/fixtures.ts";
 import { busyboxLayer, hostileArchives, writeDockerArchive } from "../fixtures/images.ts";
@@ -62,6 +63,12 @@ describe.skipIf(!!skip).each(MODES)(`rr load/import (%s)${skip ? ` — skipped: 
     chmodSync(rootfs, 0o644);
     expect(sb.ok(mode, ["import", rootfs, "imported:v1"])).toMatch(/^sha256:[0-9a-f]{64}\n$/);
     expect(sb.ok(mode, ["run", "--rm", "imported:v1", "echo", "imported"])).toBe("imported\n");
+  });
+
+  test("import - reads a zstd-compressed rootfs from stdin", () => {
+    const out = sb.ok(mode, ["import", "-", "fromstdin:zst"], { stdin: zstdCompressSync(tarBytes(busyboxLayer())) });
+    expect(out).toMatch(/^sha256:[0-9a-f]{64}\n$/);
+    expect(sb.ok(mode, ["run", "--rm", "fromstdin:zst", "echo", "zstd"])).toBe("zstd\n");
   });
 
   test("tag and rmi; rmi refuses an image a container uses unless -f", () => {
