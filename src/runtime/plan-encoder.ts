@@ -76,6 +76,8 @@ export interface Plan {
   tty?: { rows: number; cols: number };
 }
 
+const utf8 = new TextEncoder();
+
 class StringTable {
   readonly parts: Uint8Array[] = [];
   size = 0;
@@ -86,7 +88,7 @@ class StringTable {
     if (s.includes("\0")) throw new Error(`plan string contains NUL: ${JSON.stringify(s)}`);
     const hit = this.seen.get(s);
     if (hit !== undefined) return hit;
-    const bytes = Buffer.from(s + "\0", "utf8");
+    const bytes = utf8.encode(s + "\0");
     const off = this.base + this.size;
     this.parts.push(bytes);
     this.size += bytes.length;
