@@ -104,3 +104,32 @@ export class SilentExit extends RrError {
     super(`exit status ${exitCode}`, { code: "SILENT" });
   }
 }
+
+/**
+ * A registry answered with an error status (or not at all: `status` is
+ * undefined for connection failures). The message is one line:
+ * `GET /v2/x/manifests/y: 404 manifest unknown`.
+ */
+export class RegistryError extends RrError {
+  constructor(
+    readonly status: number | undefined,
+    readonly method: string,
+    readonly url: string,
+    detail: string,
+    opts: { hint?: string; cause?: unknown; code?: string } = {},
+  ) {
+    super(`${method} ${registryPath(url)}: ${status === undefined ? "" : `${status} `}${detail}`.trimEnd(), {
+      code: opts.code ?? "REGISTRY", hint: opts.hint, cause: opts.cause,
+    });
+  }
+}
+
+/** The path and query of a URL (the host is already in the message's prefix). */
+function registryPath(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.pathname.startsWith("/v2/") ? u.pathname + u.search : `${u.host}${u.pathname}`;
+  } catch {
+    return url;
+  }
+}

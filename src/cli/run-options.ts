@@ -22,7 +22,11 @@ export const RUN_OPTIONS: OptionSpec[] = [
   { name: "memory", short: "m", value: true }, { name: "cpus", value: true }, { name: "cpuset-cpus", value: true },
   { name: "pids-limit", value: true }, { name: "ulimit", value: true, multiple: true },
   { name: "network", value: true, aliases: ["net"] }, { name: "label", short: "l", value: true, multiple: true },
+  { name: "pull", value: true },
 ];
+
+/** `--pull`: when `rr run` fetches the image from its registry (Docker's default: missing). */
+export type PullPolicy = "missing" | "always" | "never";
 
 export const RUN_USAGE = `Usage:  rr run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
@@ -48,6 +52,7 @@ Options:
       --network string         Connect a container to a network (host, none)
       --pids-limit int         Tune container pids limit (-1 for unlimited)
       --privileged             Give extended privileges to this container
+      --pull string            Pull image before running ("always", "missing", "never") (default "missing")
       --read-only              Mount the container's root filesystem as read only
       --rm                     Automatically remove the container when it exits
       --security-opt list      Security Options (no-new-privileges)
@@ -156,7 +161,7 @@ function parseAddHost(spec: string): string {
   return spec;
 }
 
-export function parseRunArgs(argv: string[], env: Record<string, string | undefined> = process.env): RunRequest {
+export function parseRunArgs(argv: string[], env: Record<string, string | undefined> = process.env): RunRequest & { pull: PullPolicy } {
   const { options: o, positionals } = parseArgs(argv, RUN_OPTIONS, { stopAtPositional: true, command: "run" });
   const [image, ...command] = positionals;
   if (!image) throw new UsageError(`"rr run" requires at least 1 argument.`, { hint: "See 'rr run --help'." });
@@ -169,6 +174,10 @@ export function parseRunArgs(argv: string[], env: Record<string, string | undefi
     if (!/^no-new-privileges(:true|=true)?$/.test(s) && !/^no-new-privileges[:=]false$/.test(s)) {
       throw new UsageError(`unsupported --security-opt "${s}"`, { hint: "rr supports no-new-privileges." });
     }
+  }
+  const pull = str(o, "pull") ?? "missing";
+  if (pull !== "missing" && pull !== "always" && pull !== "never") {
+    throw new UsageError(`invalid pull option: "${pull}": must be one of "always", "missing" or "never"`);
   }
   const entry = str(o, "entrypoint");
   const cpus = str(o, "cpus");
@@ -211,5 +220,6 @@ export function parseRunArgs(argv: string[], env: Record<string, string | undefi
     },
     ulimits: list(o, "ulimit").map(parseUlimit),
     labels,
+    pull,
   };
 }

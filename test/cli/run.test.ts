@@ -348,7 +348,8 @@ describe.skipIf(!!skip).each(MODES)(`rr run (%s)${skip ? ` — skipped: ${skip}`
   });
 
   test("an unknown image is a clear error with exit 125", () => {
-    const r = run(["nosuchimage", "true"]);
+    // --pull never: tests never reach out to Docker Hub
+    const r = run(["--pull", "never", "nosuchimage", "true"]);
     expect(r.code).toBe(125);
     expect(r.stderr).toContain("No such image: nosuchimage");
   });

@@ -3,12 +3,12 @@
  * one row per name, `<none>` for unnamed images, newest first, as Docker.
  */
 import type { Command } from "../command.ts";
+import { printRows } from "../print-rows.ts";
 import { bool, list, parseArgs, str } from "../args.ts";
 import { UsageError } from "../../errors.ts";
 import { parseReference } from "../../image/reference.ts";
 import type { ImageRecord } from "../../store/image-store.ts";
-import { formatTable, humanSize, shortId, timeAgo } from "../format.ts";
-import { compileTemplate } from "../go-template.ts";
+import { humanSize, shortId, timeAgo } from "../format.ts";
 import { openCliStore } from "../open-store.ts";
 
 interface Row {
@@ -50,21 +50,7 @@ Options:
       for (const id of new Set(rows.map((r) => r.ID))) ctx.out(id);
       return 0;
     }
-    const format = (str(options, "format") ?? "table").replace(/\\t/g, "\t").replace(/\\n/g, "\n");
-    if (format === "json") {
-      // Docker marshals a map: keys in sorted order.
-      for (const r of rows) ctx.out(JSON.stringify(Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : 1)))));
-      return 0;
-    }
-    if (format === "table" || format.startsWith("table ")) {
-      const body = format === "table" ? DEFAULT_TABLE : format.slice("table ".length);
-      const t = compileTemplate(body);
-      const lines = formatTable([t(HEADERS), ...rows.map(t)].map((l) => l.split("\t")));
-      for (const l of lines) ctx.out(l);
-      return 0;
-    }
-    const t = compileTemplate(format);
-    for (const r of rows) ctx.out(t(r));
+    printRows(ctx, rows, str(options, "format"), { headers: HEADERS, columns: DEFAULT_TABLE });
     return 0;
   },
 };

@@ -1,5 +1,10 @@
 import type { Command } from "../command.ts";
-import { parseRunArgs, RUN_USAGE } from "../run-options.ts";
+import { parseRunArgs, RUN_USAGE, type PullPolicy } from "../run-options.ts";
+import type { CliContext } from "../context.ts";
+import { parseReference } from "../../image/reference.ts";
+import type { Identity } from "../../runtime/identity.ts";
+import type { Store } from "../../store/store.ts";
+import type { ImageRecord } from "../../store/image-store.ts";
 import { openCliStore } from "../open-store.ts";
 import { ensureLayersUnpacked } from "../unpack.ts";
 import { layerDir } from "../../store/layer-store.ts";
@@ -16,7 +21,7 @@ const command: Command = {
   async run(argv, ctx) {
     const req = parseRunArgs(argv, ctx.env);
     const { store, identity } = await openCliStore(ctx);
-    const image = store.images.resolve(req.image);
+    const image = await imageFor(ctx, store, identity, req.image, req.pull);
     await ensureLayersUnpacked(ctx, identity, image);
     const root = store.root;
     return runContainer(
@@ -39,4 +44,22 @@ const command: Command = {
     );
   },
 };
+/**
+ * The image to run, pulled per `--pull`. Pull output goes to stderr: the
+ * container's stdout stays the container's alone.
+ */
+async function imageFor(ctx: CliContext, store: Store, identity: Identity, name: string, policy: PullPolicy): Promise<ImageRecord> {
+  if (policy !== "always") {
+    const local = policy === "never" ? store.images.resolve(name) : store.images.find(name);
+    if (local) return local;
+    // Only names can be pulled; an unknown id stays "No such image".
+    if (/^(sha256:)?[0-9a-f]{12,64}$/.test(name)) return store.images.resolve(name);
+    let shown = name;
+    try { shown = parseReference(name).familiar(); } catch {}
+    process.stderr.write(`Unable to find image '${shown}' locally\n`);
+  }
+  const { pullForCli } = await import("../pull-image.ts");
+  return (await pullForCli(ctx, store, identity, name, { out: process.stderr })).image;
+}
+
 export default command;
