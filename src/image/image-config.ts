@@ -17,6 +17,11 @@ export const MediaType = {
   dockerConfig: "application/vnd.docker.container.image.v1+json",
   dockerLayerGzip: "application/vnd.docker.image.rootfs.diff.tar.gzip",
   dockerLayer: "application/vnd.docker.image.rootfs.diff.tar",
+  /** Foreign (Windows base) and non-distributable layers: fetched from their `urls`. */
+  dockerForeignLayerGzip: "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+  ociNondistributable: "application/vnd.oci.image.layer.nondistributable.v1.tar",
+  ociNondistributableGzip: "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+  ociNondistributableZstd: "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
 } as const;
 
 export const ANNOTATION_REF_NAME = "org.opencontainers.image.ref.name";
@@ -104,9 +109,10 @@ export function isIndexType(t: string | undefined): boolean {
 /** How a layer blob of this media type is compressed; throws for non-layers. */
 export function layerCompression(mediaType: string): "none" | "gzip" | "zstd" {
   switch (mediaType) {
-    case MediaType.ociLayer: case MediaType.dockerLayer: return "none";
-    case MediaType.ociLayerGzip: case MediaType.dockerLayerGzip: return "gzip";
-    case MediaType.ociLayerZstd: return "zstd";
+    case MediaType.ociLayer: case MediaType.dockerLayer: case MediaType.ociNondistributable: return "none";
+    case MediaType.ociLayerGzip: case MediaType.dockerLayerGzip:
+    case MediaType.dockerForeignLayerGzip: case MediaType.ociNondistributableGzip: return "gzip";
+    case MediaType.ociLayerZstd: case MediaType.ociNondistributableZstd: return "zstd";
   }
   throw new RrError(`unsupported layer media type "${mediaType}"`);
 }
