@@ -63,3 +63,17 @@ export function failureLine(s: Sample): string {
   const line = s.stderr.trim().split("\n").filter(Boolean).pop() ?? "";
   return `exit ${s.exitCode}${line ? `: ${line.slice(0, 200)}` : ""}`;
 }
+
+/**
+ * One timed run that also yields its peak RSS, for runs long enough (seconds)
+ * that /usr/bin/time's own fork is noise. `-o` keeps time's line out of the
+ * tool's stderr.
+ */
+export function runOnceWithRss(argv: string[], rssFile: string, cwd?: string): Sample & { peakRssKb?: number } {
+  const s = runOnce(["/usr/bin/time", "-f", "%M", "-o", rssFile, ...argv], cwd);
+  let kb: number | undefined;
+  try {
+    kb = Number(require("node:fs").readFileSync(rssFile, "utf8").trim().split("\n").pop());
+  } catch { /* time did not write it: the command could not start */ }
+  return { ...s, peakRssKb: Number.isFinite(kb) ? kb : undefined };
+}

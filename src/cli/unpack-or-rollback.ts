@@ -11,9 +11,10 @@ import { ensureLayersUnpacked, layerPaths, removeStorePaths } from "./unpack.ts"
 
 export async function unpackOrRollback(
   ctx: CliContext, store: Store, identity: Identity, image: ImageRecord, existedBefore: boolean, newNames: string[],
+  unpack: () => Promise<void> = () => ensureLayersUnpacked(ctx, identity, image),
 ): Promise<void> {
   try {
-    await ensureLayersUnpacked(ctx, identity, image);
+    await unpack();
   } catch (err) {
     try {
       if (existedBefore) {

@@ -1,61 +1,34 @@
 /**
  * Work on files owned by mapped ids (DESIGN invariant 6): as root rr does
  * it itself; rootless it re-executes itself as root of its user namespace
- * with a hidden command (`__unpack-layers`, `__remove-paths`), so layer
- * files get their owners at creation and can be deleted again.
+ * with a hidden command (`__unpack-layers`, see unpack-session.ts;
+ * `__remove-paths`), so layer files get their owners at creation and can be
+ * deleted again.
  */
 import { existsSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import { RrError } from "../errors.ts";
-import type { Identity, IdentityMode } from "../runtime/identity.ts";
+import type { Identity } from "../runtime/identity.ts";
 import { BlobStore } from "../store/blob-store.ts";
-import type { ImageRecord, LayerRecord } from "../store/image-store.ts";
-import { isUnpacked, removeTree, unpackLayer } from "../store/layer-store.ts";
+import type { ImageRecord } from "../store/image-store.ts";
+import { isUnpacked, removeTree } from "../store/layer-store.ts";
 import { storeLayout } from "../store/paths.ts";
 import type { CliContext } from "./context.ts";
 
-export const SINGLE_ID_WARNING =
-  "image has files owned by ids other than 0; this rootless-single store maps only your uid, so they belong to root in the container";
-
 export async function ensureLayersUnpacked(ctx: CliContext, identity: Identity, image: ImageRecord): Promise<void> {
   const root = ctx.storePaths().root;
-  const seen = new Set<string>();
-  const missing = image.layers.filter((l) => {
-    if (seen.has(l.diffId) || isUnpacked(root, l.diffId)) return false;
-    seen.add(l.diffId);
-    return true;
-  });
+  const missing = image.layers.filter((l) => !isUnpacked(root, l.diffId));
   if (!missing.length) return;
-  if (identity.mode === "root") {
-    await unpackLayersHere(root, missing, identity.mode, (m) => ctx.warn(m));
-    return;
-  }
-  const { runSelfInUserNamespace } = await import("../runtime/in-userns.ts");
-  await runSelfInUserNamespace(identity, [
-    "__unpack-layers", "--root", root, "--mode", identity.mode, "--owner-pid", String(process.pid),
-    ...missing.flatMap((l) => [l.blobDigest, l.diffId, l.mediaType]),
-  ]);
-}
-
-/** The unpacking itself, in a process that may create files with any mapped owner. */
-export async function unpackLayersHere(
-  root: string, layers: Pick<LayerRecord, "blobDigest" | "diffId" | "mediaType">[], mode: IdentityMode,
-  warn: (message: string) => void, ownerPid = process.pid,
-): Promise<void> {
   const blobs = new BlobStore(root);
-  let skippedOwnership = 0;
-  let skippedDevices = 0;
-  for (const l of layers) {
-    const result = await unpackLayer(root, blobs.path(l.blobDigest), l.diffId, l.mediaType, warn, { ownerPid });
-    skippedOwnership += result?.skippedOwnership ?? 0;
-    skippedDevices += result?.skippedDevices ?? 0;
+  // Loaded only now: `rr run` of an unpacked image must not pay for sockets and extraction.
+  const { UnpackSession } = await import("./unpack-session.ts");
+  const session = UnpackSession.open(ctx, identity);
+  try {
+    for (const l of missing) session.add({ blobPath: blobs.path(l.blobDigest), diffId: l.diffId, mediaType: l.mediaType });
+    await session.commit();
+  } finally {
+    await session.close();
   }
-  if (skippedOwnership) {
-    warn(mode === "rootless-single"
-      ? SINGLE_ID_WARNING
-      : "image has files owned by ids this store does not map; they belong to root in the container");
-  }
-  if (skippedDevices) warn(`image has ${skippedDevices} device node(s) that cannot be created here; they were left out`);
 }
 
 /** Store-relative paths the hidden remover accepts: nothing outside these. */

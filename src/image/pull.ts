@@ -3,7 +3,10 @@
  * platform), download its config and layers straight into the blob store's
  * staging area with digest and size verified, then register the image. No
  * blob becomes visible in the store before every one of them is verified:
- * they are committed together by `addImage`, under the store lock.
+ * they are committed together by `addImage`, under the store lock. Each
+ * verified layer blob is handed to a LayerSink at once, so unpacking runs
+ * beside the downloads still going; the image is registered only after the
+ * sink has unpacked (not yet published) every layer.
  */
 import { createHash } from "node:crypto";
 import { DigestMismatchError, RrError } from "../errors.ts";
@@ -23,6 +26,19 @@ export interface PullEvents {
   /** A layer changed state; `current`/`total` are bytes while downloading. */
   layer?(id: string, status: LayerStatus, current?: number, total?: number): void;
   warn?(message: string): void;
+}
+
+/**
+ * Where layers go to be unpacked while the pull goes on (src/cli/unpack-session.ts).
+ * Each is handed over once its blob is verified; the image is registered
+ * only after `settled()`, so a layer that fails to unpack fails the pull.
+ */
+export interface LayerSink {
+  /** The layer's blob is verified at `blobPath` (staged, or already in the store). */
+  ready(layer: { digest: string; diffId: string; mediaType: string }, blobPath: string): void;
+  /** Set once unpacking failed: downloads stop. */
+  failure(): unknown;
+  settled(): Promise<void>;
 }
 
 export interface PullResult {
@@ -66,7 +82,7 @@ export function formatPlatform(p: { os: string; architecture: string; variant?: 
 }
 
 export async function pullImage(
-  store: Store, client: RegistryClient, ref: Reference, opts: { platform?: Platform; events?: PullEvents } = {},
+  store: Store, client: RegistryClient, ref: Reference, opts: { platform?: Platform; events?: PullEvents; unpack?: LayerSink } = {},
 ): Promise<PullResult> {
   const events = opts.events ?? {};
   const want = opts.platform ?? hostPlatform();
@@ -103,8 +119,9 @@ export async function pullImage(
   const config = parseConfig(configBytes, `config ${manifest.config.digest}`);
   checkConfig(config, manifest, want, opts.platform !== undefined, events);
 
-  const staged = await downloadLayers(store, client, ref, manifest.layers, events);
+  const staged = await downloadLayers(store, client, ref, manifest.layers, config.rootfs.diff_ids, events, opts.unpack);
   try {
+    await opts.unpack?.settled();
     const { image } = store.images.addImage({ manifest: manifestBytes, config: configBytes, names, staged });
     return { image, digest: top.digest, names, upToDate: false, existedBefore: existing !== undefined };
   } catch (err) {
@@ -139,13 +156,24 @@ function checkConfig(config: ImageConfig, m: ImageManifest, want: Platform, expl
   }
 }
 
-/** Fetches the layers the store lacks, PULL_CONCURRENCY at a time; all staged or none. */
-async function downloadLayers(store: Store, client: RegistryClient, ref: Reference, layers: Descriptor[], events: PullEvents): Promise<StagedBlob[]> {
+/**
+ * Fetches the layers the store lacks, PULL_CONCURRENCY at a time; all staged
+ * or none. Each verified blob goes on to `sink` at once, so unpacking
+ * overlaps the downloads still running.
+ */
+async function downloadLayers(
+  store: Store, client: RegistryClient, ref: Reference, layers: Descriptor[], diffIds: string[], events: PullEvents, sink?: LayerSink,
+): Promise<StagedBlob[]> {
   const todo: Descriptor[] = [];
+  const diffIdOf = new Map(layers.map((l, i) => [l.digest, diffIds[i]!]));
+  const ready = (l: Descriptor, path: string) => sink?.ready({ digest: l.digest, diffId: diffIdOf.get(l.digest)!, mediaType: l.mediaType }, path);
   for (const l of layers) {
     const id = shortId(l.digest);
     if (store.blobs.size(l.digest) === l.size || todo.some((t) => t.digest === l.digest)) {
-      if (!todo.some((t) => t.digest === l.digest)) events.layer?.(id, "Already exists");
+      if (!todo.some((t) => t.digest === l.digest)) {
+        events.layer?.(id, "Already exists");
+        ready(l, store.blobs.path(l.digest)); // the sink skips it if it is unpacked too
+      }
       continue;
     }
     todo.push(l);
@@ -154,11 +182,15 @@ async function downloadLayers(store: Store, client: RegistryClient, ref: Referen
   const staged: StagedBlob[] = [];
   let failure: unknown;
   let next = 0;
+  // Why to stop early: another download failed, or unpacking did (then that is the error to show).
+  const stop = () => (failure !== undefined ? new RrError("pull aborted") : sink?.failure());
   const worker = async () => {
-    while (failure === undefined && next < todo.length) {
+    while (stop() === undefined && next < todo.length) {
       const l = todo[next++]!;
       try {
-        staged.push(await downloadOne(store, client, ref, l, events, () => failure !== undefined));
+        const s = await downloadOne(store, client, ref, l, events, stop);
+        staged.push(s);
+        ready(l, s.path);
       } catch (err) {
         failure ??= err;
       }
@@ -172,7 +204,7 @@ async function downloadLayers(store: Store, client: RegistryClient, ref: Referen
   return staged;
 }
 
-async function downloadOne(store: Store, client: RegistryClient, ref: Reference, l: Descriptor, events: PullEvents, aborted: () => boolean): Promise<StagedBlob> {
+async function downloadOne(store: Store, client: RegistryClient, ref: Reference, l: Descriptor, events: PullEvents, stop: () => unknown): Promise<StagedBlob> {
   const id = shortId(l.digest);
   const blob = FOREIGN.has(l.mediaType) ? await fetchForeign(client, l) : await client.blobStream(ref, l.digest);
   let current = 0;
@@ -180,7 +212,8 @@ async function downloadOne(store: Store, client: RegistryClient, ref: Reference,
   async function* counted(): AsyncGenerator<Uint8Array> {
     for await (const c of blob.chunks) {
       // Another layer failed: stop reading so the pull ends promptly.
-      if (aborted()) throw new RrError("pull aborted");
+      const why = stop();
+      if (why !== undefined) throw why;
       current += c.length;
       if (current - reported >= 256 * 1024 || current === l.size) {
         reported = current;

@@ -42,10 +42,28 @@ export async function unpackLayer(
   root: string, blobPath: string, diffId: string, mediaType: string,
   onWarning: (message: string) => void = () => {}, opts: { ownerPid?: number } = {},
 ): Promise<UnpackResult | undefined> {
-  const dest = layerDir(root, diffId);
-  if (existsSync(dest)) return undefined;
+  if (existsSync(layerDir(root, diffId))) return undefined;
+  const { tmp, result } = await extractLayerToTmp(root, blobPath, diffId, mediaType, onWarning, opts);
+  return commitLayerTmp(root, tmp, diffId) ? result : undefined;
+}
+
+/** A layer extracted and verified against its diffId, not yet visible in `layers/`. */
+export interface ExtractedLayer {
+  tmp: string;
+  result: UnpackResult;
+}
+
+/**
+ * The first half of unpackLayer: extracts into a fresh `$ROOT/tmp` entry and
+ * checks the diffId; the entry is removed again on any failure. `aborted`
+ * is polled between chunks, so a pull that failed elsewhere stops promptly.
+ */
+export async function extractLayerToTmp(
+  root: string, blobPath: string, diffId: string, mediaType: string,
+  onWarning: (message: string) => void = () => {}, opts: { ownerPid?: number; aborted?: () => boolean } = {},
+): Promise<ExtractedLayer> {
+  layerDir(root, diffId); // validates the diffId before it names anything
   const layout = storeLayout(root);
-  mkdirSync(layout.layers, { recursive: true, mode: 0o700 });
   const tmp = join(layout.tmp, `layer-${opts.ownerPid ?? process.pid}-${diffId.slice(7, 19)}-${Math.random().toString(36).slice(2, 8)}`);
   try {
     // Unknown and foreign layer types are refused; otherwise the type is only
@@ -57,24 +75,42 @@ export async function unpackLayer(
       import("../image/decompress.ts"), import("../image/layer-extract.ts"),
     ]);
     const hash = createHash("sha256");
-    const tee = hashingSource(decompress(readFileStream(blobPath), `layer ${diffId}`), hash);
+    const tee = hashingSource(decompress(abortable(readFileStream(blobPath), opts.aborted), `layer ${diffId}`), hash);
     mkdirSync(tmp, { mode: 0o755 });
     const result = await extractLayer(tee, tmp, { onWarning });
     await tee.drain(); // tar padding after the end-of-archive marker counts too
     const actual = `sha256:${hash.digest("hex")}`;
     if (actual !== diffId) throw new DigestMismatchError(diffId, actual, `layer ${diffId}`);
-    try {
-      renameSync(tmp, dest);
-    } catch (err) {
-      // Another rr unpacked the same layer meanwhile: theirs is as good as ours.
-      if (existsSync(dest)) { removeTree(tmp); return undefined; }
-      throw err;
-    }
-    return result;
+    return { tmp, result };
   } catch (err) {
     removeTree(tmp);
     if (err instanceof RrError) throw err;
     throw new RrError(`unpacking layer ${diffId}`, { cause: err });
+  }
+}
+
+/**
+ * The second half: renames an extracted tree into `layers/`. Returns false
+ * (and removes ours) when another rr unpacked the same layer meanwhile:
+ * theirs is as good as ours.
+ */
+export function commitLayerTmp(root: string, tmp: string, diffId: string): boolean {
+  const dest = layerDir(root, diffId);
+  mkdirSync(storeLayout(root).layers, { recursive: true, mode: 0o700 });
+  if (existsSync(dest)) { removeTree(tmp); return false; }
+  try {
+    renameSync(tmp, dest);
+    return true;
+  } catch (err) {
+    if (existsSync(dest)) { removeTree(tmp); return false; }
+    throw new RrError(`unpacking layer ${diffId}`, { cause: err });
+  }
+}
+
+async function* abortable(source: AsyncIterable<Uint8Array>, aborted?: () => boolean): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    if (aborted?.()) throw new RrError("unpacking aborted", { code: "ABORTED" });
+    yield chunk;
   }
 }
 
