@@ -122,4 +122,15 @@ describe.skipIf(!!skip)(`rr pull from a registry${skip ? ` — skipped: ${skip}`
     expect(r).toBe(`${host}/lib/busybox@${digest}\n`);
     expect(sb.ok("root", ["run", "--rm", `${host}/lib/busybox@${digest}`, "echo", "by digest"], { env: { ...env, RR_ROOT: sb.path("digest-store-2") } })).toBe("by digest\n");
   });
+
+  test("pull -a fetches every tag of the repository; a tag with -a is refused", () => {
+    const root = sb.path("all-tags-store");
+    const out = sb.ok("root", ["pull", "-a", "-q", `${host}/lib/busybox`], { env: { ...env, RR_ROOT: root } });
+    expect(out).toBe(`${host}/lib/busybox:docker\n${host}/lib/busybox:zstd\n`);
+    const tags = sb.ok("root", ["images", "--format", "{{.Tag}}"], { env: { ...env, RR_ROOT: root } }).trim().split("\n").sort();
+    expect(tags).toEqual(["docker", "zstd"]);
+    const r = sb.rr("root", ["pull", "-a", `${host}/lib/busybox:docker`], { env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("tag can't be used with --all-tags/-a");
+  });
 });

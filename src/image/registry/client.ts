@@ -93,6 +93,24 @@ export class RegistryClient {
     });
   }
 
+  /** Every tag of the repository (`GET /v2/<name>/tags/list`, following `Link: <…>; rel="next"` pages). */
+  async listTags(ref: Reference): Promise<string[]> {
+    this.checkRegistry(ref);
+    return this.tryEndpoints(async (ep) => {
+      const tags: string[] = [];
+      let path: string | undefined = `/v2/${ref.repository}/tags/list?n=1000`;
+      for (let page = 0; path && page < 1000; page++) {
+        const r = await this.send(ep, [repositoryScope(ref.repository, "pull")], { method: "GET", path });
+        if (r.res.status !== 200) throw await responseError(r, "GET", this.notFoundHint(ref, ep));
+        const link = r.res.headers.get("link");
+        const body = JSON.parse(new TextDecoder().decode(await readLimited(r, MAX_MANIFEST_BYTES, "GET"))) as { tags?: string[] | null };
+        tags.push(...(body.tags ?? []));
+        path = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link)?.[1] : undefined;
+      }
+      return tags;
+    });
+  }
+
   /** Streams a blob. The caller verifies digest and size (BlobStore.stage does). */
   async blobStream(ref: Reference, digest: string): Promise<BlobResponse> {
     this.checkRegistry(ref);
