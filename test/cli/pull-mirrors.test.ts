@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { integrationSkipReason, Sandbox } from "../helpers/rr.ts";
 import { writeFixtures } from "../helpers/fixtures.ts";
-import { registrySkipReason, skopeoCopy, startRegistry, type RunningRegistry } from "../helpers/registry.ts";
+import { registrySkipReason, rrAsync, skopeoCopy, startRegistry, type RunningRegistry } from "../helpers/registry.ts";
+import { startFaultServer } from "../helpers/fault-server.ts";
 
 const skip = integrationSkipReason() ?? registrySkipReason();
 
@@ -52,6 +53,28 @@ describe.skipIf(!!skip)(`docker.io registry mirrors${skip ? ` — skipped: ${ski
     const r = sb.rr("root", ["pull", "mirrored:1"], { env: { ...fresh(), RR_CONFIG_DIR: sb.path("no-config") } });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("rr: pull mirrored:1: GET /v2/library/mirrored/manifests/1: 404 manifest unknown");
+  });
+
+  test("a mirror that breaks off in the middle of a layer: the origin sends the rest", async () => {
+    // the same image on both; the mirror is reached through a proxy that resets every layer download mid-body
+    const files = writeFixtures(sb);
+    await Promise.all([origin, mirror].map((r) => skopeoCopy(`docker-archive:${files.multi}`, `docker://${r.host}/library/both:1`)));
+    const proxy = startFaultServer(mirror.host);
+    try {
+      proxy.fault = { kind: "reset", match: /\/blobs\/sha256:/ };
+      const config = sb.path("config-broken-mirror");
+      mkdirSync(config, { recursive: true, mode: 0o755 });
+      writeFileSync(`${config}/daemon.json`, JSON.stringify({ "registry-mirrors": [`http://${proxy.host}`] }));
+      const e = { ...fresh(), RR_CONFIG_DIR: config };
+      // async: the proxy lives in this process and must keep answering while rr runs
+      const r = await rrAsync(sb, "root", ["pull", "-q", "both:1"], { env: e });
+      expect(r.stderr).toBe("");
+      expect(r.stdout).toBe("docker.io/library/both:1\n");
+      expect(proxy.hits).toBeGreaterThan(0);
+      expect(sb.ok("root", ["run", "--rm", "both:1", "ls", "/data/opq"], { env: e })).toBe("c\n");
+    } finally {
+      proxy.stop();
+    }
   });
 
   test("a stopped mirror falls back to the origin", async () => {

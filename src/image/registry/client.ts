@@ -115,13 +115,50 @@ export class RegistryClient {
   async blobStream(ref: Reference, digest: string): Promise<BlobResponse> {
     this.checkRegistry(ref);
     validateDigest(digest, "blob digest");
-    return this.tryEndpoints(async (ep) => {
-      const path = `/v2/${ref.repository}/blobs/${digest}`;
-      const r = await this.send(ep, [repositoryScope(ref.repository, "pull")], { method: "GET", path });
+    const path = `/v2/${ref.repository}/blobs/${digest}`;
+    const scopes = [repositoryScope(ref.repository, "pull")];
+    let used: Endpoint | undefined;
+    const first = await this.tryEndpoints(async (ep) => {
+      const r = await this.send(ep, scopes, { method: "GET", path });
       if (r.res.status !== 200) throw await responseError(r, "GET");
-      const len = Number(r.res.headers.get("content-length") ?? NaN);
-      return { chunks: guardedChunks(r, "GET"), size: Number.isSafeInteger(len) ? len : undefined };
+      used = ep;
+      return r;
     });
+    const len = Number(first.res.headers.get("content-length") ?? NaN);
+    return { chunks: this.resumingChunks(first, used!, path, scopes), size: Number.isSafeInteger(len) ? len : undefined };
+  }
+
+  /**
+   * A blob's chunks. When a mirror breaks off in the middle, the rest comes
+   * from the next endpoint (and finally the origin) with a Range request;
+   * a server that ignores Range sends it all again and the bytes already
+   * given are skipped. The caller's digest check covers the seam.
+   */
+  private async *resumingChunks(first: HttpResponse, firstEp: Endpoint, path: string, scopes: string[]): AsyncGenerator<Uint8Array> {
+    const eps = readEndpoints(this.registry, this.config, this.env);
+    let at = eps.findIndex((e) => e.base === firstEp.base);
+    let r = first;
+    let given = 0;
+    for (;;) {
+      try {
+        for await (const c of guardedChunks(r, "GET")) {
+          given += c.length;
+          yield c;
+        }
+        return;
+      } catch (err) {
+        if (!eps[at]?.mirror || at + 1 >= eps.length) throw err;
+      }
+      at++;
+      let skip = 0;
+      r = await this.send(eps[at]!, scopes, { method: "GET", path, headers: { Range: `bytes=${given}-` } });
+      if (r.res.status === 200) skip = given;
+      else if (r.res.status !== 206) throw await responseError(r, "GET");
+      if (skip) {
+        const rest = r;
+        r = { ...rest, chunks: () => skipBytes(rest.chunks(), skip) } as HttpResponse;
+      }
+    }
   }
 
   /** A non-distributable ("foreign") layer from one of its URLs; no credentials go there. */
@@ -229,6 +266,14 @@ export class RegistryClient {
 
   private checkRegistry(ref: Reference): void {
     if (ref.registry !== this.registry) throw new RrError(`internal: a client of ${this.registry} was asked about ${ref.toString()}`);
+  }
+}
+
+async function* skipBytes(chunks: AsyncIterable<Uint8Array>, n: number): AsyncGenerator<Uint8Array> {
+  for await (const c of chunks) {
+    if (n >= c.length) { n -= c.length; continue; }
+    yield n ? c.subarray(n) : c;
+    n = 0;
   }
 }
 
