@@ -103,4 +103,25 @@ describe.skipIf(!!skip)(`pull faults${skip ? ` — skipped: ${skip}` : ""}`, () 
     }
     proxy.fault = undefined;
   });
+
+  test("the registry process killed mid-pull: a clear error, the store as it was, and the pull works once it is back", async () => {
+    const env = { RR_ROOT: sb.path("store-killed-registry") };
+    const ref = `${proxy.host}/lib/busybox:1`;
+    proxy.fault = { kind: "reset", match: layerPath };
+    proxy.onReset = () => reg.kill();
+    try {
+      const r = await rrAsync(sb, "root", ["pull", ref], { env });
+      expect(r.code).toBe(1);
+      expect(r.stderr.trimEnd().split("\n")[0]).toStartWith(`rr: pull ${ref}: `);
+      expect(sb.ok("root", ["images", "-q"], { env })).toBe("");
+      expect(readdirSync(join(env.RR_ROOT, "tmp"))).toEqual([]);
+    } finally {
+      proxy.fault = undefined;
+      proxy.onReset = undefined;
+      await reg.restart();
+    }
+    const again = await rrAsync(sb, "root", ["pull", "-q", ref], { env });
+    expect(again.stderr).toBe("");
+    expect(again.stdout).toBe(`${ref}\n`);
+  });
 });

@@ -14,6 +14,8 @@ export interface FaultServer {
   fault?: Fault;
   /** Requests whose path matched the fault, answered or not. */
   hits: number;
+  /** Called as a `reset` drops the connection: a test kills the real registry here. */
+  onReset?: () => void;
   stop(): void;
 }
 
@@ -58,6 +60,7 @@ export function startFaultServer(upstream: string): FaultServer {
         async start(controller) {
           controller.enqueue(body.subarray(0, body.length >> 1));
           await Bun.sleep(50);
+          state.onReset?.();
           controller.error(new Error("registry killed"));
         },
       }), { status: up.status, headers: outHeaders });
