@@ -54,11 +54,8 @@ export interface PullResult {
 
 export const PULL_CONCURRENCY = 3;
 const MAX_CONFIG_BYTES = 16 << 20;
-const FOREIGN = new Set([
-  "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
-  "application/vnd.oci.image.layer.nondistributable.v1.tar",
-  "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
-  "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+const FOREIGN = new Set<string>([
+  MediaType.dockerForeignLayerGzip, MediaType.ociNondistributable, MediaType.ociNondistributableGzip, MediaType.ociNondistributableZstd,
 ]);
 
 /** The 12-hex id Docker shows for a layer. */

@@ -28,6 +28,8 @@ export interface RegistryOptions {
   auth?: "none" | "htpasswd" | "token";
   users?: RegistryUser[];
   token?: TokenServer;
+  /** Accept manifests whose (foreign) layers name URLs on 127.0.0.1. */
+  allowForeignUrls?: boolean;
 }
 
 export interface RunningRegistry {
@@ -82,7 +84,7 @@ storage:
 http:
   addr: 127.0.0.1:${port}
   secret: rr-test-secret
-${auth}`);
+${auth}${opts.allowForeignUrls ? "validation:\n  manifests:\n    urls:\n      allow:\n        - '^http://127\\.0\\.0\\.1:'\n" : ""}`);
   let proc: ReturnType<typeof Bun.spawn>;
   const launch = async () => {
     proc = Bun.spawn([REGISTRY_BIN, "serve", join(dir, "config.yml")], { stdout: "ignore", stderr: "pipe" });
