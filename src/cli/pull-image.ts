@@ -1,6 +1,7 @@
 /**
  * Pull as the CLI does it, for `rr pull` and `rr run --pull`: download and
- * unpack at once (each layer is extracted as soon as its blob is verified),
+ * unpack at once (each layer is extracted while its blob downloads, and kept
+ * only once both its blob digest and its diffId check out),
  * register, make the layers visible (rolling the image back if that fails),
  * and print docker pull's lines. Errors are prefixed `pull REF:` so they
  * read as one line.
@@ -14,6 +15,7 @@ import type { Identity } from "../runtime/identity.ts";
 import type { Store } from "../store/store.ts";
 import type { CliContext } from "./context.ts";
 import { PullProgress, type Writer } from "./pull-progress.ts";
+import { GrowingBlob } from "../store/layer-follow.ts";
 import { isUnpacked } from "../store/layer-store.ts";
 import { ensureLayersUnpacked } from "./unpack.ts";
 import { unpackOrRollback } from "./unpack-or-rollback.ts";
@@ -40,6 +42,15 @@ export async function pullForCli(ctx: CliContext, store: Store, identity: Identi
         const id = shortId(layer.digest);
         progress.layer(id, "Extracting");
         session.add({ blobPath, diffId: layer.diffId, mediaType: layer.mediaType }, () => progress.layer(id, "Pull complete"));
+      },
+      // Extraction follows the download; it shows as "Extracting" once the download is complete.
+      begin(layer, blobPath) {
+        if (isUnpacked(root, layer.diffId)) return undefined;
+        const id = shortId(layer.digest);
+        const growing = new GrowingBlob();
+        growing.onSettled((size) => { if (size !== undefined) progress.layer(id, "Extracting"); });
+        session.add({ blobPath, diffId: layer.diffId, mediaType: layer.mediaType, growing }, () => progress.layer(id, "Pull complete"));
+        return growing;
       },
       failure: () => session.failure(),
       settled: () => session.settled(),

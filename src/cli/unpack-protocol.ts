@@ -14,7 +14,9 @@ export const UNPACK_TOKEN_ENV = "RR_UNPACK_TOKEN";
 
 /** rr → helper. Closing the connection means: discard everything uncommitted and exit. */
 export type Request =
-  | ({ op: "extract"; id: number } & LayerJob)
+  | ({ op: "extract"; id: number; growing?: boolean } & Omit<LayerJob, "growing">)
+  /** For an extract with `growing`: its download ended, verified at `size` bytes, or `failed`. */
+  | { op: "blob"; id: number; size?: number; failed?: boolean }
   | { op: "commit"; id: number };
 
 /** helper → rr. */

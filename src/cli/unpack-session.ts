@@ -117,7 +117,11 @@ class HelperBackend implements Backend {
   constructor(private readonly identity: Identity, private readonly root: string, private readonly warn: (m: string) => void) {}
 
   extract(job: LayerJob): Promise<Skipped> {
-    return this.request({ op: "extract", id: 0, ...job });
+    const { growing, ...rest } = job;
+    // A blob still downloading: the helper follows its file and learns the verdict here.
+    return this.request({ op: "extract", id: 0, ...rest, growing: growing !== undefined }, (socket, id) => {
+      growing?.onSettled((size, err) => { if (socket.writable) send(socket, { op: "blob", id, size, failed: err !== undefined }); });
+    });
   }
 
   async commit(): Promise<void> {
@@ -134,13 +138,14 @@ class HelperBackend implements Backend {
     await this.exited;
   }
 
-  private async request(req: Request): Promise<Skipped> {
+  private async request(req: Request, sent?: (socket: Socket, id: number) => void): Promise<Skipped> {
     if (this.lost) throw this.lost;
     const socket = await (this.connection ??= this.start());
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       send(socket, { ...req, id });
+      sent?.(socket, id);
     });
   }
 

@@ -3,10 +3,11 @@
  * platform), download its config and layers straight into the blob store's
  * staging area with digest and size verified, then register the image. No
  * blob becomes visible in the store before every one of them is verified:
- * they are committed together by `addImage`, under the store lock. Each
- * verified layer blob is handed to a LayerSink at once, so unpacking runs
- * beside the downloads still going; the image is registered only after the
- * sink has unpacked (not yet published) every layer.
+ * they are committed together by `addImage`, under the store lock. A
+ * LayerSink may unpack each layer while its blob streams into staging
+ * (`begin`, then the download's verdict) or once it is verified (`ready`);
+ * the image is registered only after the sink has unpacked (not yet
+ * published) every layer.
  */
 import { createHash } from "node:crypto";
 import { DigestMismatchError, RrError } from "../errors.ts";
@@ -36,9 +37,21 @@ export interface PullEvents {
 export interface LayerSink {
   /** The layer's blob is verified at `blobPath` (staged, or already in the store). */
   ready(layer: { digest: string; diffId: string; mediaType: string }, blobPath: string): void;
+  /**
+   * The layer's blob is about to be downloaded into `blobPath`: the sink may
+   * unpack it while it grows, and then gets the verdict through what it
+   * returns instead of a `ready()` call.
+   */
+  begin?(layer: { digest: string; diffId: string; mediaType: string }, blobPath: string): BlobVerdict | undefined;
   /** Set once unpacking failed: downloads stop. */
   failure(): unknown;
   settled(): Promise<void>;
+}
+
+/** How a download ended: verified at `size` bytes, or failed. */
+export interface BlobVerdict {
+  finish(size: number): void;
+  fail(err: unknown): void;
 }
 
 export interface PullResult {
@@ -163,7 +176,8 @@ async function downloadLayers(
 ): Promise<StagedBlob[]> {
   const todo: Descriptor[] = [];
   const diffIdOf = new Map(layers.map((l, i) => [l.digest, diffIds[i]!]));
-  const ready = (l: Descriptor, path: string) => sink?.ready({ digest: l.digest, diffId: diffIdOf.get(l.digest)!, mediaType: l.mediaType }, path);
+  const info = (l: Descriptor) => ({ digest: l.digest, diffId: diffIdOf.get(l.digest)!, mediaType: l.mediaType });
+  const ready = (l: Descriptor, path: string) => sink?.ready(info(l), path);
   for (const l of layers) {
     const id = shortId(l.digest);
     if (store.blobs.size(l.digest) === l.size || todo.some((t) => t.digest === l.digest)) {
@@ -185,9 +199,11 @@ async function downloadLayers(
     while (stop() === undefined && next < todo.length) {
       const l = todo[next++]!;
       try {
-        const s = await downloadOne(store, client, ref, l, events, stop);
+        let verdict: BlobVerdict | undefined;
+        const begin = sink?.begin && ((path: string) => { verdict = sink.begin!(info(l), path); });
+        const s = await downloadOne(store, client, ref, l, events, stop, begin, () => verdict);
         staged.push(s);
-        ready(l, s.path);
+        if (!verdict) ready(l, s.path);
       } catch (err) {
         failure ??= err;
       }
@@ -201,16 +217,20 @@ async function downloadLayers(
   return staged;
 }
 
-async function downloadOne(store: Store, client: RegistryClient, ref: Reference, l: Descriptor, events: PullEvents, stop: () => unknown): Promise<StagedBlob> {
+async function downloadOne(
+  store: Store, client: RegistryClient, ref: Reference, l: Descriptor, events: PullEvents, stop: () => unknown,
+  onOpen?: (path: string) => void, verdict: () => BlobVerdict | undefined = () => undefined,
+): Promise<StagedBlob> {
   const id = shortId(l.digest);
   const blob = FOREIGN.has(l.mediaType) ? await fetchForeign(client, l) : await client.blobStream(ref, l.digest);
   let current = 0;
   let reported = 0;
+  let stopped: unknown;
   async function* counted(): AsyncGenerator<Uint8Array> {
     for await (const c of blob.chunks) {
       // Another layer failed: stop reading so the pull ends promptly.
       const why = stop();
-      if (why !== undefined) throw why;
+      if (why !== undefined) throw (stopped = why);
       current += c.length;
       if (current - reported >= 256 * 1024 || current === l.size) {
         reported = current;
@@ -221,8 +241,10 @@ async function downloadOne(store: Store, client: RegistryClient, ref: Reference,
   }
   let s: StagedBlob;
   try {
-    s = await store.blobs.stage(counted(), { expected: { digest: l.digest, size: l.size }, what: `layer ${l.digest}` });
+    s = await store.blobs.stage(counted(), { expected: { digest: l.digest, size: l.size }, what: `layer ${l.digest}`, onOpen });
   } catch (err) {
+    verdict()?.fail(err);
+    if (stopped !== undefined && err === stopped) throw err; // not this download's fault
     // A short body fails the digest check first; the size says what really happened.
     if (err instanceof DigestMismatchError && current < l.size) {
       throw new RrError(`layer ${l.digest}: size mismatch: expected ${l.size} bytes, got ${current} (truncated download)`, { code: "DIGEST_MISMATCH" });
@@ -230,6 +252,7 @@ async function downloadOne(store: Store, client: RegistryClient, ref: Reference,
     throw err;
   }
   events.layer?.(id, "Download complete");
+  verdict()?.finish(s.size);
   return s;
 }
 

@@ -54,8 +54,12 @@ export class BlobStore {
    * Writes a stream to a temporary file in `dir` (default `$ROOT/tmp`),
    * hashing as it goes. With `expected`, a mismatch removes the file and
    * throws DigestMismatchError; a stream longer than the expected size stops early.
+   * `onOpen` learns the file's path before the first byte is written.
    */
-  async stage(source: BlobSource, opts: { dir?: string; expected?: { digest?: string; size?: number }; what?: string } = {}): Promise<StagedBlob> {
+  async stage(
+    source: BlobSource,
+    opts: { dir?: string; expected?: { digest?: string; size?: number }; what?: string; onOpen?(path: string): void } = {},
+  ): Promise<StagedBlob> {
     const expectedDigest = opts.expected?.digest;
     if (expectedDigest !== undefined) validateDigest(expectedDigest, "blob digest");
     const path = join(opts.dir ?? this.tmp, `blob-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`);
@@ -65,6 +69,7 @@ export class BlobStore {
     let size = 0;
     let ok = false;
     try {
+      opts.onOpen?.(path); // e.g. to unpack the blob while it is written
       for await (const chunk of source) {
         size += chunk.length;
         if (opts.expected?.size !== undefined && size > opts.expected.size) {

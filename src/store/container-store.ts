@@ -109,31 +109,48 @@ export function findContainer(root: string, ref: string): ContainerRecord {
 const namesDir = (root: string) => join(containersDir(root), "names");
 
 /**
- * Reserves a name: names/<name> is a symlink to the container id, made with
- * one atomic symlink(2), so two rr commands can never take the same name and
- * nothing has to read every record. A reservation whose container is gone
- * (killed between the two steps) is taken over.
+ * Reserves a name: names/<name> is a symlink to "<container id>@<pid>",
+ * made with one atomic symlink(2), so two rr commands can never take the
+ * same name and nothing has to read every record. A reservation is stale
+ * only when its container has no record AND the process that made it is
+ * gone (killed between the two steps); then it is taken over.
  */
 function reserveName(root: string, name: string, id: string): boolean {
   const link = join(namesDir(root), name);
   try {
-    symlinkSync(id, link);
+    symlinkSync(`${id}@${process.pid}`, link);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
   }
-  let owner: string;
-  try { owner = readlinkSync(link); } catch { return false; }
-  if (existsSync(join(containerDir(root, owner), "container.json"))) return false;
+  const owner = nameOwner(link);
+  if (!owner || existsSync(join(containerDir(root, owner.id), "container.json")) || processAlive(owner.pid)) return false;
   try { unlinkSync(link); } catch {}
   return reserveName(root, name, id);
 }
 
+function nameOwner(link: string): { id: string; pid: number } | undefined {
+  try {
+    const [id, pid] = readlinkSync(link).split("@");
+    return { id: id!, pid: Number(pid ?? 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export function releaseName(root: string, name: string, id: string): void {
   const link = join(namesDir(root), name);
-  try {
-    if (readlinkSync(link) === id) unlinkSync(link);
-  } catch {}
+  if (nameOwner(link)?.id === id) try { unlinkSync(link); } catch {}
 }
 
 export function createContainerRecord(root: string, rec: Omit<ContainerRecord, "name"> & { name?: string }): ContainerRecord {
@@ -144,7 +161,7 @@ export function createContainerRecord(root: string, rec: Omit<ContainerRecord, "
   let name = rec.name;
   if (name !== undefined) {
     if (!reserveName(root, name, rec.id)) {
-      const owner = (() => { try { return readlinkSync(join(namesDir(root), name!)); } catch { return "?"; } })();
+      const owner = nameOwner(join(namesDir(root), name))?.id ?? "?";
       throw new ConflictError(`the container name "/${name}" is already in use by container "${owner}"`, {
         hint: "Remove (or rename) that container to be able to reuse that name.",
       });

@@ -10,6 +10,7 @@
  * `__unpack-layers` helper inside the user namespace when rootless.
  */
 import { RrError } from "../errors.ts";
+import type { GrowingBlob } from "./layer-follow.ts";
 import { commitLayerTmp, extractLayerToTmp, isUnpacked, removeTree, type UnpackResult } from "./layer-store.ts";
 
 export interface LayerJob {
@@ -17,6 +18,12 @@ export interface LayerJob {
   blobPath: string;
   diffId: string;
   mediaType: string;
+  /**
+   * Set when the blob is still being downloaded into `blobPath`: it is
+   * followed as it grows, and does not count against the concurrency while
+   * the download lasts.
+   */
+  growing?: GrowingBlob;
 }
 
 /**
@@ -29,7 +36,7 @@ export const UNPACK_CONCURRENCY = 2;
 export class LayerBatch {
   private readonly extracted = new Map<string, string>(); // diffId → tmp
   private readonly queue: { job: LayerJob; resolve(r: UnpackResult | undefined): void; reject(e: unknown): void }[] = [];
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly inFlight = new Map<Promise<unknown>, LayerJob>();
   /** diffIds being extracted now: a second job for one of them has nothing to do. */
   private readonly pending = new Set<string>();
   private aborted = false;
@@ -69,20 +76,27 @@ export class LayerBatch {
   async discard(): Promise<void> {
     this.aborted = true;
     for (const q of this.queue.splice(0)) q.reject(new RrError("unpacking aborted", { code: "ABORTED" }));
-    await Promise.allSettled(this.inFlight);
+    await Promise.allSettled(this.inFlight.keys());
     for (const tmp of this.extracted.values()) removeTree(tmp);
     this.extracted.clear();
   }
 
   private pump(): void {
-    while (!this.aborted && this.inFlight.size < (this.opts.concurrency ?? UNPACK_CONCURRENCY) && this.queue.length) {
+    while (!this.aborted && this.busy() < (this.opts.concurrency ?? UNPACK_CONCURRENCY) && this.queue.length) {
       const { job, resolve, reject } = this.queue.shift()!;
       const p: Promise<unknown> = this.run(job).then(resolve, reject).finally(() => {
         this.inFlight.delete(p);
         this.pump();
       });
-      this.inFlight.add(p);
+      this.inFlight.set(p, job);
     }
+  }
+
+  /** Extractions in flight, less those whose blob is still downloading: they mostly wait. */
+  private busy(): number {
+    let n = 0;
+    for (const job of this.inFlight.values()) if (!job.growing || job.growing.settled) n++;
+    return n;
   }
 
   private async run(job: LayerJob): Promise<UnpackResult | undefined> {
@@ -92,7 +106,7 @@ export class LayerBatch {
     let extracted;
     try {
       extracted = await extractLayerToTmp(this.root, job.blobPath, job.diffId, job.mediaType, this.opts.onWarning, {
-        ownerPid: this.opts.ownerPid, aborted: () => this.aborted,
+        ownerPid: this.opts.ownerPid, aborted: () => this.aborted, growing: job.growing,
       });
     } finally {
       this.pending.delete(job.diffId);

@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { DigestMismatchError, RrError } from "../errors.ts";
 import { layerCompression } from "../image/image-config.ts";
 import { validateDigest } from "../image/reference.ts";
+import { awaitVerdict, readGrowingFile, type GrowingBlob } from "./layer-follow.ts";
 import { storeLayout } from "./paths.ts";
 
 export interface UnpackResult {
@@ -60,7 +61,7 @@ export interface ExtractedLayer {
  */
 export async function extractLayerToTmp(
   root: string, blobPath: string, diffId: string, mediaType: string,
-  onWarning: (message: string) => void = () => {}, opts: { ownerPid?: number; aborted?: () => boolean } = {},
+  onWarning: (message: string) => void = () => {}, opts: { ownerPid?: number; aborted?: () => boolean; growing?: GrowingBlob } = {},
 ): Promise<ExtractedLayer> {
   layerDir(root, diffId); // validates the diffId before it names anything
   const layout = storeLayout(root);
@@ -75,12 +76,16 @@ export async function extractLayerToTmp(
       import("../image/decompress.ts"), import("../image/layer-extract.ts"),
     ]);
     const hash = createHash("sha256");
-    const tee = hashingSource(decompress(abortable(readFileStream(blobPath), opts.aborted), `layer ${diffId}`), hash);
+    // A blob still downloading is followed as it grows (src/store/layer-follow.ts).
+    const raw = opts.growing ? readGrowingFile(blobPath, opts.growing, opts.aborted) : readFileStream(blobPath);
+    const tee = hashingSource(decompress(abortable(raw, opts.aborted), `layer ${diffId}`), hash);
     mkdirSync(tmp, { mode: 0o755 });
     const result = await extractLayer(tee, tmp, { onWarning });
     await tee.drain(); // tar padding after the end-of-archive marker counts too
     const actual = `sha256:${hash.digest("hex")}`;
     if (actual !== diffId) throw new DigestMismatchError(diffId, actual, `layer ${diffId}`);
+    // Valid only if the blob it came from is: its digest and size were checked too.
+    if (opts.growing) await awaitVerdict(opts.growing, opts.aborted);
     return { tmp, result };
   } catch (err) {
     removeTree(tmp);

@@ -40,10 +40,15 @@ describe("container records", () => {
     for (const n of names) expect(n).toMatch(/^[a-z]+_[a-z]+[0-9]*$/);
   });
 
-  test("a reservation left by a container that never got its record is taken over", () => {
+  test("a reservation left by a killed rr (no record, process gone) is taken over", () => {
     mkdirSync(join(root, "containers", "names"), { recursive: true });
-    symlinkSync("f".repeat(64), join(root, "containers", "names", "orphan"));
+    symlinkSync(`${"f".repeat(64)}@999999999`, join(root, "containers", "names", "orphan"));
     expect(createContainerRecord(root, { ...base(), name: "orphan" }).name).toBe("orphan");
+  });
+
+  test("a reservation whose maker is still writing its record is respected", () => {
+    symlinkSync(`${"e".repeat(64)}@${process.pid}`, join(root, "containers", "names", "inflight"));
+    expect(() => createContainerRecord(root, { ...base(), name: "inflight" })).toThrow("already in use");
   });
 
   test("removing a container frees its name", () => {

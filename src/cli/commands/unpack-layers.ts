@@ -3,7 +3,8 @@
  * rr runs this in itself as root of its user namespace (src/cli/unpack-session.ts),
  * so layer files get their mapped owners. It connects to rr's abstract socket
  * NAME, proves itself with the token from its environment, then extracts
- * the layers rr sends as their blobs become ready, and renames them into
+ * the layers rr sends, following a blob's staging file while rr still
+ * downloads it (rr then sends its verdict), and renames them into
  * place when rr says commit. If rr goes away first, it removes what it
  * extracted and exits (and if rr is killed, pdeathsig kills it too; the
  * pid-named tmp entries are then swept by the next openStore).
@@ -15,6 +16,7 @@ import type { Command } from "../command.ts";
 import { parseArgs, str } from "../args.ts";
 import { describeError, RrError, UsageError } from "../../errors.ts";
 import { LayerBatch } from "../../store/layer-batch.ts";
+import { GrowingBlob } from "../../store/layer-follow.ts";
 import { readLines, send, UNPACK_TOKEN_ENV, type Request } from "../unpack-protocol.ts";
 
 const command: Command = {
@@ -38,12 +40,19 @@ function serve(root: string, name: string, token: string, ownerPid: number): Pro
     onWarning: (message) => send(socket, { op: "warn", message }),
   });
   socket.on("connect", () => send(socket, { op: "hello", token }));
+  const growing = new Map<number, GrowingBlob>(); // extract id → its blob, still downloading
   readLines<Request>(socket, (req) => {
     if (req.op === "extract") {
-      batch.extract({ blobPath: req.blobPath, diffId: req.diffId, mediaType: req.mediaType }).then(
+      const blob = req.growing ? new GrowingBlob() : undefined;
+      if (blob) growing.set(req.id, blob);
+      batch.extract({ blobPath: req.blobPath, diffId: req.diffId, mediaType: req.mediaType, growing: blob }).then(
         (r) => send(socket, { op: "done", id: req.id, skippedOwnership: r?.skippedOwnership, skippedDevices: r?.skippedDevices }),
         (err) => fail(req.id, err),
-      );
+      ).finally(() => growing.delete(req.id));
+    } else if (req.op === "blob") {
+      const blob = growing.get(req.id);
+      if (req.size !== undefined && !req.failed) blob?.finish(req.size);
+      else blob?.fail();
     } else if (req.op === "commit") {
       try {
         batch.commit();
