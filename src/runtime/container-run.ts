@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { hostname as hostHostname } from "node:os";
 import type { Identity } from "./identity.ts";
 import type { RunRequest } from "./run-request.ts";
 import { buildSpec, commandLine, type ImageRuntimeConfig } from "./spec.ts";
@@ -34,8 +35,8 @@ export interface RunEnvironment {
   root: string;
   identity: Identity;
   warn(message: string): void;
-  /** Removes a container directory, entering the user namespace if needed. */
-  removeTree(path: string): Promise<void>;
+  /** Removes a container and its files, entering the user namespace if needed. */
+  removeContainer(id: string): Promise<void>;
   /** Copies layers (bottom first) into dest, entering the user namespace if needed. */
   copyRootfs(dest: string, layersBottomUp: string[]): Promise<void>;
 }
@@ -45,10 +46,12 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
   if (req.tty && req.interactive && !process.stdin.isTTY) {
     throw new UsageError("the input device is not a TTY", { hint: "Drop -t when stdin is a pipe or a file." });
   }
-  const cgroupSupport = detectCgroups();
-  const missing = unsupportedLimits(req.resources, cgroupSupport);
+  // cgroups are looked at only when a limit is asked for: a plain run pays nothing
+  const limitsAsked = Object.values(req.resources).filter((v) => v !== undefined).length;
+  const cgroupSupport = limitsAsked ? detectCgroups() : undefined;
+  const missing = cgroupSupport ? unsupportedLimits(req.resources, cgroupSupport) : [];
   if (missing.length) {
-    env.warn(`${missing.join(", ")} ignored: ${cgroupSupport.note ?? `the ${cgroupSupport.version} cgroup controllers are not available`}`);
+    env.warn(`${missing.join(", ")} ignored: ${cgroupSupport!.note ?? `the ${cgroupSupport!.version} cgroup controllers are not available`}`);
   }
 
   const id = newContainerId();
@@ -86,7 +89,7 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
     const plan = buildPlan(spec, {
       identity: env.identity, rootfs: layout, tty, stdinAttached: req.interactive, init: req.init, dieWithParent: true,
     });
-    if (missing.length < Object.values(req.resources).filter((v) => v !== undefined).length) {
+    if (cgroupSupport && missing.length < limitsAsked) {
       cgroup = createCgroup(spec.linux.cgroupsPath, req.resources, cgroupSupport);
     }
     if (!req.tty) plan.flags.push("setsid");
@@ -115,13 +118,10 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
     signals.dispose();
     fuse?.stop();
     cgroup?.remove();
-    if (req.remove) await env.removeTree(dir).catch(() => env.warn(`could not remove container ${record.name}`));
+    if (req.remove) await env.removeContainer(id).catch(() => env.warn(`could not remove container ${record.name}`));
   }
 }
 
-function hostHostname(): string {
-  return require("node:os").hostname();
-}
 
 /** An id outside the user namespace's map cannot be switched to: say so before starting. */
 function checkUserMapped(user: { uid: number; gid: number }, identity: Identity): void {

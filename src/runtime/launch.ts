@@ -3,7 +3,7 @@
  * its cgroup, release it, and learn whether execve succeeded. Exit is
  * learned asynchronously from the C waiter thread's pipe.
  */
-import { read } from "node:fs";
+import { closeSync, read } from "node:fs";
 import { encodePlan, type Plan } from "./plan-encoder.ts";
 import { readSetupResult, receiveFd, releaseChild, spawnChild, waitChildSync, watchChild } from "../sys/core.ts";
 import type { Identity } from "./identity.ts";
@@ -59,7 +59,7 @@ function waitForExit(pid: number): Promise<number> {
   const buf = Buffer.alloc(4);
   return new Promise((resolve, reject) => {
     read(fd, buf, 0, 4, null, (err, n) => {
-      require("node:fs").closeSync(fd);
+      closeSync(fd);
       if (err) reject(err);
       else resolve(n === 4 ? buf.readInt32LE(0) : 255);
     });

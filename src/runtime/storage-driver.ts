@@ -27,7 +27,11 @@ function fuseUsable(): boolean {
   }
 }
 
-export async function chooseStorageDriver(root: string, identity: Identity, env: Record<string, string | undefined>): Promise<StorageDriver> {
+/** `probe` lets a caller that has already probed the kernel (rr info) reuse its answer. */
+export async function chooseStorageDriver(
+  root: string, identity: Identity, env: Record<string, string | undefined>,
+  probe: () => Promise<{ ok: boolean }> = () => probeOverlay(identity),
+): Promise<StorageDriver> {
   const forced = env.RR_STORAGE_DRIVER;
   if (forced) {
     if (!DRIVERS.includes(forced as StorageDriver)) {
@@ -40,7 +44,7 @@ export async function chooseStorageDriver(root: string, identity: Identity, env:
     const c = JSON.parse(readFileSync(cache, "utf8")) as { kernel: string; driver: StorageDriver };
     if (c.kernel === release() && DRIVERS.includes(c.driver)) return c.driver;
   } catch {}
-  const driver: StorageDriver = (await probeOverlay(identity)).ok ? "overlay" : fuseUsable() ? "fuse-overlayfs" : "copy";
+  const driver: StorageDriver = (await probe()).ok ? "overlay" : fuseUsable() ? "fuse-overlayfs" : "copy";
   try { writeJsonAtomic(cache, { kernel: release(), driver }, { fsync: false }); } catch {}
   return driver;
 }

@@ -11,6 +11,7 @@ import { writeJsonAtomic } from "./atomic.ts";
 import { storeLayout } from "./paths.ts";
 import { ConflictError, NotFoundError, RrError, UsageError } from "../errors.ts";
 import { generateName, VALID_NAME } from "./container-names.ts";
+import { processAlive } from "./process-alive.ts";
 
 export type ContainerStatus = "created" | "running" | "exited";
 
@@ -138,15 +139,6 @@ function nameOwner(link: string): { id: string; pid: number } | undefined {
   }
 }
 
-function processAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 export function releaseName(root: string, name: string, id: string): void {
   const link = join(namesDir(root), name);

@@ -13,6 +13,7 @@ import { writeJsonAtomic } from "./atomic.ts";
 import { BlobStore } from "./blob-store.ts";
 import { ImageStore } from "./image-store.ts";
 import { withLock } from "./lock.ts";
+import { processAlive } from "./process-alive.ts";
 import { storeLayout, type StorePaths } from "./paths.ts";
 
 export interface IdentityRecord {
@@ -120,13 +121,7 @@ export function sweepStale(root: string, tmp: string): string[] {
   return leftovers;
 }
 
+/** A pid in a temporary's name that is not a positive number is not ours to judge: keep it. */
 function isAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return true; // not ours to judge
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code !== "ESRCH";
-  }
+  return !Number.isSafeInteger(pid) || pid <= 0 || processAlive(pid);
 }

@@ -5,6 +5,7 @@
 import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
 import libPath from "../../ffi/librr.so" with { type: "file" };
 import { SyscallError } from "../errors.ts";
+import { cstr } from "./libc.ts";
 
 const defs = {
   rr_abi_version: { args: [], returns: FFIType.i32 },
@@ -119,10 +120,6 @@ export function runMapHelpers(uidHelper: string, uidArgs: string[], gidHelper: s
   if (r < 0) throw new SyscallError(`start ${uidHelper}`, -r);
   const end = msg.indexOf(0);
   return { code: r, message: new TextDecoder().decode(msg.subarray(0, end < 0 ? msg.length : end)).trim() };
-}
-
-function cstr(s: string): Buffer {
-  return Buffer.from(s + "\0");
 }
 
 /** The C reader's view of an encoded plan: tests check it against the encoder. */

@@ -31,7 +31,7 @@ Show rr's identity, id mappings, store paths, kernel, overlay and cgroup support
       uidMap: identity.uidMap,
       gidMap: identity.gidMap,
       store: { root: paths.root, runroot: paths.runroot, config: paths.config },
-      storageDriver: await chooseStorageDriver(paths.root, identity, ctx.env).catch(() => "copy"),
+      storageDriver: await chooseStorageDriver(paths.root, identity, ctx.env, async () => overlay).catch(() => "copy"),
       overlay: overlay.detail,
       cgroups: { version: cgroups.version, limits: cgroups.controllers, note: cgroups.note ?? null },
       maxUserNamespaces: userns,

@@ -35,7 +35,7 @@ const command: Command = {
         root,
         identity,
         warn: (m) => ctx.warn(m),
-        removeTree: async (dir) => removeContainerFiles(ctx, identity, dir.split("/").pop()!),
+        removeContainer: (id) => removeContainerFiles(ctx, identity, id),
         copyRootfs: async (dest, layers) => {
           if (identity.mode === "root") return copyLayers(layers, dest);
           await runSelfInUserNamespace(identity, ["__copy-rootfs", dest, ...layers]);
