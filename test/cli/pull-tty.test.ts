@@ -7,6 +7,7 @@ import { integrationSkipReason, Sandbox } from "../helpers/rr.ts";
 import { writeFixtures } from "../helpers/fixtures.ts";
 import { registrySkipReason, skopeoCopy, startRegistry, type RunningRegistry } from "../helpers/registry.ts";
 import { findHelper } from "../../src/runtime/identity.ts";
+import { rrShellLine, TmuxSession } from "../helpers/tmux.ts";
 
 const skip = integrationSkipReason() ?? registrySkipReason() ?? (findHelper("tmux") ? undefined : "tmux is not installed");
 
@@ -24,20 +25,13 @@ describe.skipIf(!!skip)(`rr pull on a terminal${skip ? ` — skipped: ${skip}` :
   });
 
   test("shows a live line per layer that ends as Pull complete", async () => {
-    const socket = sb.path("tmux-pull");
-    const { argv, env } = sb.command("rootless", ["pull", `${reg.host}/lib/multi:1`]);
-    const full = ["env", ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv];
-    const cmd = full.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
-    const tmux = (...args: string[]) => Bun.spawnSync(["tmux", "-S", socket, ...args]).stdout.toString();
-    tmux("new-session", "-d", "-s", "pull", "-x", "120", "-y", "30", `${cmd}; echo "pull-exit=$?"; sleep 5`);
-    let screen = "";
+    const cmd = rrShellLine(sb, "rootless", ["pull", `${reg.host}/lib/multi:1`]);
+    const term = new TmuxSession(sb.path("tmux-pull"), 120, 30, `${cmd}; echo "pull-exit=$?"; sleep 5`);
+    let screen: string;
     try {
-      for (let i = 0; i < 200 && !/pull-exit=/.test(screen); i++) {
-        await Bun.sleep(50);
-        screen = tmux("capture-pane", "-p", "-t", "pull");
-      }
+      screen = await term.waitFor(/pull-exit=/, 200);
     } finally {
-      tmux("kill-server");
+      term.kill();
     }
     expect(screen).toContain("pull-exit=0");
     expect(screen).toContain("1: Pulling from lib/multi");

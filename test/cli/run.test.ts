@@ -8,6 +8,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { lgetxattr } from "../../src/sys/libc.ts";
 import { integrationSkipReason, MODES, Sandbox, userIds, type Mode } from "../helpers/rr.ts";
 import { writeFixtures } from "../helpers/fixtures.ts";
+import { rrShellLine } from "../helpers/tmux.ts";
 import { busyboxLayer } from "../fixtures/images.ts";
 import { tarBytes } from "../../src/image/tar-writer.ts";
 
@@ -185,9 +186,8 @@ describe.skipIf(!!skip).each(MODES)(`rr run (%s)${skip ? ` — skipped: ${skip}`
   });
 
   test("-t gives the command a terminal", () => {
-    const { argv, env } = sb.command(mode, ["run", "--rm", "-t", "busybox", "sh", "-c", "tty; stty size"]);
-    const quoted = argv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
-    const p = Bun.spawnSync(["script", "-qec", `stty rows 33 cols 101; ${quoted}`, "/dev/null"], { env, stdin: "ignore" });
+    const line = rrShellLine(sb, mode, ["run", "--rm", "-t", "busybox", "sh", "-c", "tty; stty size"]);
+    const p = Bun.spawnSync(["script", "-qec", `stty rows 33 cols 101; ${line}`, "/dev/null"], { stdin: "ignore" });
     const text = p.stdout.toString().replace(/\r/g, "");
     expect(text).toContain("/dev/pts/0");
     expect(text).toContain("33 101");
