@@ -12,12 +12,24 @@ import { storeLayout } from "./paths.ts";
 import { ConflictError, NotFoundError, RrError, UsageError } from "../errors.ts";
 import { generateName, VALID_NAME } from "./container-names.ts";
 import { processAlive } from "./process-alive.ts";
+import { withLock } from "./lock.ts";
 
-export type ContainerStatus = "created" | "running" | "exited";
+export type ContainerStatus = "created" | "running" | "paused" | "restarting" | "exited";
+
+export type RestartPolicyName = "no" | "on-failure" | "always" | "unless-stopped";
+
+export interface RestartPolicy {
+  name: RestartPolicyName;
+  /** on-failure:N; 0 = no limit. */
+  maximumRetryCount: number;
+}
 
 export interface ContainerState {
   status: ContainerStatus;
+  /** The container's first process (its PID 1), seen from the host. */
   pid?: number;
+  /** The detached container's monitor (ffi/monitor.c), its parent. */
+  monitorPid?: number;
   /** /proc/<pid>/stat start time, so a reused pid is not taken for ours. */
   pidStart?: string;
   startedAt?: string;
@@ -37,7 +49,40 @@ export interface ContainerRecord {
   autoRemove: boolean;
   labels: Record<string, string>;
   state: ContainerState;
+  /** What `create`/`run` was asked (the runtime's RunRequest as JSON): `start` rebuilds the container from it. */
+  request?: Record<string, unknown>;
+  /** overlay | fuse-overlayfs | copy: where the container's files live (upper/, or rootfs/ for copy). */
+  driver?: string;
+  /** The image's unpacked layer directories, top first (overlay lowerdirs). */
+  lowers?: string[];
+  restartPolicy?: RestartPolicy;
+  /** Restarts done by the monitor since the last user start. */
+  restartCount?: number;
+  /** The signal `stop` sends first (the image's STOPSIGNAL, or --stop-signal). */
+  stopSignal?: string;
+  /** Seconds `stop` waits before SIGKILL (--stop-timeout). */
+  stopTimeout?: number;
+  /** cgroup directories made for the container (one per v1 hierarchy, or one v2). */
+  cgroupPaths?: string[];
+  hostname?: string;
 }
+
+/** Files in a container's directory, shared with the C monitor (ffi/monitor.c). */
+export const CONTAINER_FILES = {
+  record: "container.json",
+  /** The OCI runtime spec. */
+  spec: "config.json",
+  /** stdout/stderr, one line per record: `<RFC3339Nano> stdout|stderr F|P <text>` (CRI / k8s-file). */
+  log: "ctr.log",
+  /** Written by the monitor when the container exits: {"pid":N,"exitCode":N,"finishedAt":"…"}. */
+  exit: "exit.json",
+  /** Present while a user stop is under way: the monitor does not restart. */
+  noRestart: "no-restart",
+  /** The monitor's attach socket. */
+  attach: "attach.sock",
+  /** flock: serialises commands acting on the container. */
+  lock: "lock",
+} as const;
 
 export function containersDir(root: string): string {
   return storeLayout(root).containers;
@@ -73,12 +118,40 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
-/** The record with its status made true: a running container whose process is gone is exited. */
-export function withLiveStatus(rec: ContainerRecord): ContainerRecord {
-  if (rec.state.status !== "running" || rec.state.pid === undefined) return rec;
-  const start = processStartTime(rec.state.pid);
-  if (start !== undefined && start === rec.state.pidStart) return rec;
-  return { ...rec, state: { ...rec.state, status: "exited", exitCode: rec.state.exitCode ?? 137, finishedAt: rec.state.finishedAt ?? rec.state.startedAt } };
+interface MonitorExit {
+  pid: number;
+  exitCode: number;
+  finishedAt: string;
+}
+
+function readMonitorExit(root: string, id: string): MonitorExit | undefined {
+  try {
+    return JSON.parse(readFileSync(join(containerDir(root, id), CONTAINER_FILES.exit), "utf8")) as MonitorExit;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The record with its status made true: a running (or paused) container
+ * whose process is gone is exited, with the status its monitor recorded,
+ * else 137 (killed with its monitor, or the machine restarted).
+ */
+export function withLiveStatus(rec: ContainerRecord, root?: string): ContainerRecord {
+  const s = rec.state;
+  if ((s.status !== "running" && s.status !== "paused") || s.pid === undefined) return rec;
+  const start = processStartTime(s.pid);
+  if (start !== undefined && start === s.pidStart) return rec;
+  const exit = root ? readMonitorExit(root, rec.id) : undefined;
+  const recorded = exit?.pid === s.pid ? exit : undefined;
+  return {
+    ...rec,
+    state: {
+      ...s, status: "exited", pid: undefined, monitorPid: undefined,
+      exitCode: recorded?.exitCode ?? s.exitCode ?? 137,
+      finishedAt: recorded?.finishedAt ?? s.finishedAt ?? s.startedAt,
+    },
+  };
 }
 
 export function listContainers(root: string): ContainerRecord[] {
@@ -90,7 +163,7 @@ export function listContainers(root: string): ContainerRecord[] {
   }
   return ids.flatMap((id) => {
     const r = readRecord(root, id);
-    return r ? [withLiveStatus(r)] : [];
+    return r ? [withLiveStatus(r, root)] : [];
   });
 }
 
@@ -176,12 +249,29 @@ export function createContainerRecord(root: string, rec: Omit<ContainerRecord, "
   return full;
 }
 
-export function updateContainerState(root: string, id: string, state: Partial<ContainerState>): ContainerRecord {
+/** One container, status made true; NotFoundError when it is gone. */
+export function readContainer(root: string, id: string): ContainerRecord {
   const rec = readRecord(root, id);
   if (!rec) throw new NotFoundError(`No such container: ${id}`);
-  const next = { ...rec, state: { ...rec.state, ...state } };
+  return withLiveStatus(rec, root);
+}
+
+export function updateContainerState(root: string, id: string, state: Partial<ContainerState>): ContainerRecord {
+  return updateContainer(root, id, (rec) => ({ ...rec, state: { ...rec.state, ...state } }));
+}
+
+/** Rewrites a record atomically. Callers that read-modify-write hold the container's lock. */
+export function updateContainer(root: string, id: string, change: (rec: ContainerRecord) => ContainerRecord): ContainerRecord {
+  const rec = readRecord(root, id);
+  if (!rec) throw new NotFoundError(`No such container: ${id}`);
+  const next = change(withLiveStatus(rec, root));
   writeJsonAtomic(recordPath(root, id), next, { fsync: false });
   return next;
+}
+
+/** Runs fn holding the container's lock: start, stop, kill, pause, rm… never interleave on one container. */
+export function withContainerLock<T>(root: string, id: string, fn: () => T): T {
+  return withLock(join(containerDir(root, id), CONTAINER_FILES.lock), fn);
 }
 
 /**

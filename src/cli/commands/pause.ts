@@ -1,0 +1,12 @@
+// PLACEHOLDER: replaced by the owner of this command while issue 4 is under way.
+import type { Command } from "../command.ts";
+import { UsageError } from "../../errors.ts";
+
+const command: Command = {
+  summary: "(not implemented yet)",
+  usage: "Usage:  rr pause",
+  async run() {
+    throw new UsageError("rr pause is not implemented yet");
+  },
+};
+export default command;
