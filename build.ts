@@ -10,7 +10,8 @@ mkdirSync("dist", { recursive: true });
 const result = await Bun.build({
   entrypoints: ["src/cli/main.ts"],
   compile: {
-    outfile: "dist/rr",
+    // RR_OUT: another output, so parallel work on one tree never swaps a binary under a running test
+    outfile: process.env.RR_OUT ?? "dist/rr",
     // rr runs in untrusted directories, often as root: a ./bunfig.toml
     // preload or a ./.env there must never reach into the binary.
     autoloadBunfig: false,
@@ -27,4 +28,4 @@ if (!result.success) {
   for (const log of result.logs) console.error(log);
   process.exit(1);
 }
-console.log("built dist/rr");
+console.log(`built ${process.env.RR_OUT ?? "dist/rr"}`);

@@ -36,8 +36,9 @@ export class Sandbox {
   readonly bin: string;
 
   constructor() {
-    const built = join(REPO, "dist", "rr");
-    if (!existsSync(built)) throw new Error("dist/rr is missing: run `npm run build` first");
+    // RR_BIN: test another build than dist/rr (parallel work on one tree)
+    const built = process.env.RR_BIN ?? join(REPO, "dist", "rr");
+    if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`);
     this.dir = mkdtempSync(join(tmpdir(), "rr-test-"));
     chmodSync(this.dir, 0o755);
     mkdirSync(join(this.dir, "bin"), { mode: 0o755 });
