@@ -55,4 +55,5 @@ export const HIDDEN_COMMANDS: Record<string, Loader> = {
   "__remove-paths": () => import("./commands/remove-paths.ts"),
   "__copy-rootfs": () => import("./commands/copy-rootfs.ts"),
   "__container-fs": () => import("./commands/container-fs.ts"),
+  "__restart": () => import("./commands/restart-by-monitor.ts"),
 };

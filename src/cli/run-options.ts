@@ -22,7 +22,8 @@ export const RUN_OPTIONS: OptionSpec[] = [
   { name: "memory", short: "m", value: true }, { name: "cpus", value: true }, { name: "cpuset-cpus", value: true },
   { name: "pids-limit", value: true }, { name: "ulimit", value: true, multiple: true },
   { name: "network", value: true, aliases: ["net"] }, { name: "label", short: "l", value: true, multiple: true },
-  { name: "pull", value: true },
+  { name: "pull", value: true }, { name: "restart", value: true }, { name: "stop-signal", value: true },
+  { name: "stop-timeout", value: true },
 ];
 
 /** `--pull`: when `rr run` fetches the image from its registry (Docker's default: missing). */
@@ -54,8 +55,11 @@ Options:
       --privileged             Give extended privileges to this container
       --pull string            Pull image before running ("always", "missing", "never") (default "missing")
       --read-only              Mount the container's root filesystem as read only
+      --restart string         Restart policy to apply when a container exits (no, on-failure[:max-retries], always, unless-stopped) (default "no")
       --rm                     Automatically remove the container when it exits
       --security-opt list      Security Options (no-new-privileges)
+      --stop-signal string     Signal to stop the container
+      --stop-timeout int       Timeout (in seconds) to stop a container
       --tmpfs list             Mount a tmpfs directory (/path[:options])
   -t, --tty                    Allocate a pseudo-TTY
       --ulimit ulimit          Ulimit options (nofile=1024:2048)
@@ -161,10 +165,12 @@ function parseAddHost(spec: string): string {
   return spec;
 }
 
-export function parseRunArgs(argv: string[], env: Record<string, string | undefined> = process.env): RunRequest & { pull: PullPolicy } {
-  const { options: o, positionals } = parseArgs(argv, RUN_OPTIONS, { stopAtPositional: true, command: "run" });
+export function parseRunArgs(
+  argv: string[], env: Record<string, string | undefined> = process.env, name: "run" | "create" = "run",
+): RunRequest & { pull: PullPolicy } {
+  const { options: o, positionals } = parseArgs(argv, RUN_OPTIONS, { stopAtPositional: true, command: name });
   const [image, ...command] = positionals;
-  if (!image) throw new UsageError(`"rr run" requires at least 1 argument.`, { hint: "See 'rr run --help'." });
+  if (!image) throw new UsageError(`"rr ${name}" requires at least 1 argument.`, { hint: `See 'rr ${name} --help'.` });
   const network = str(o, "network") ?? "host";
   if (network !== "host" && network !== "none") {
     throw new UsageError(`network "${network}" is not supported yet`, { hint: "Use --network host or --network none." });
@@ -184,6 +190,13 @@ export function parseRunArgs(argv: string[], env: Record<string, string | undefi
   const pids = str(o, "pids-limit");
   if (cpus !== undefined && !(Number(cpus) > 0)) throw new UsageError(`invalid --cpus "${cpus}": use a positive number`);
   if (pids !== undefined && !/^-?[0-9]+$/.test(pids)) throw new UsageError(`invalid --pids-limit "${pids}"`);
+  const restart = str(o, "restart") ?? "no";
+  if (!/^(no|always|unless-stopped|on-failure(:[0-9]+)?)$/.test(restart)) {
+    throw new UsageError(`invalid restart policy "${restart}"`, { hint: "Use no, on-failure[:max-retries], always or unless-stopped." });
+  }
+  if (restart !== "no" && bool(o, "rm")) throw new UsageError("Conflicting options: --restart and --rm");
+  const stopTimeout = str(o, "stop-timeout");
+  if (stopTimeout !== undefined && !/^-?[0-9]+$/.test(stopTimeout)) throw new UsageError(`invalid --stop-timeout "${stopTimeout}": use whole seconds`);
   const labels: Record<string, string> = {};
   for (const l of list(o, "label")) {
     const eq = l.indexOf("=");
@@ -220,6 +233,9 @@ export function parseRunArgs(argv: string[], env: Record<string, string | undefi
     },
     ulimits: list(o, "ulimit").map(parseUlimit),
     labels,
+    restart,
+    stopSignal: str(o, "stop-signal"),
+    stopTimeout: stopTimeout === undefined ? undefined : Number(stopTimeout),
     pull,
   };
 }

@@ -11,6 +11,8 @@ import { RrError } from "../errors.ts";
 import { findHelper } from "./identity.ts";
 
 export interface FuseMount {
+  /** The fuse-overlayfs daemon (it lives as long as the container). */
+  pid: number;
   stop(): void;
 }
 
@@ -38,7 +40,7 @@ export function mountFuseOverlay(pid: number, layout: RootfsLayout, target: stri
     "mount --make-rslave /", `mount --bind ${target} ${target}`, `mount --make-shared ${target}`,
     `exec unshare -m --propagation unchanged ${fuse} -f -o ${opts} ${target}`,
   ].join(" && ");
-  const proc = Bun.spawn([nsenter, "-t", String(pid), ...enter, "/bin/sh", "-c", script], { stdout: "ignore", stderr: "pipe" });
+  const proc = Bun.spawn([nsenter, "-t", String(pid), ...enter, "/bin/sh", "-c", script], { stdout: "ignore", stderr: "ignore" });
   for (let i = 0; i < 500 && !mounted(pid, target); i++) {
     if (proc.exitCode !== null) break;
     Bun.sleepSync(10);
@@ -49,5 +51,6 @@ export function mountFuseOverlay(pid: number, layout: RootfsLayout, target: stri
       hint: "Check that /dev/fuse exists and is readable and writable by you (mode 0666).",
     });
   }
-  return { stop: () => proc.kill("SIGTERM") };
+  proc.unref(); // a detached container's daemon outlives this rr; its monitor ends it
+  return { pid: proc.pid, stop: () => proc.kill("SIGTERM") };
 }

@@ -59,4 +59,10 @@ export interface RunRequest {
   resources: ResourceLimits;
   ulimits: Ulimit[];
   labels: Record<string, string>;
+  /** --restart: no | on-failure[:N] | always | unless-stopped (detached containers). */
+  restart: string;
+  /** --stop-signal; else the image's STOPSIGNAL, else SIGTERM. */
+  stopSignal?: string;
+  /** --stop-timeout in seconds (default 10). */
+  stopTimeout?: number;
 }

@@ -51,6 +51,8 @@ export interface ContainerRecord {
   state: ContainerState;
   /** What `create`/`run` was asked (the runtime's RunRequest as JSON): `start` rebuilds the container from it. */
   request?: Record<string, unknown>;
+  /** The image's config (Env, Cmd, Entrypoint, WorkingDir, User, StopSignal) when the container was created. */
+  imageConfig?: Record<string, unknown>;
   /** overlay | fuse-overlayfs | copy: where the container's files live (upper/, or rootfs/ for copy). */
   driver?: string;
   /** The image's unpacked layer directories, top first (overlay lowerdirs). */
@@ -122,6 +124,8 @@ interface MonitorExit {
   pid: number;
   exitCode: number;
   finishedAt: string;
+  /** The monitor is waiting out its backoff before it restarts the container. */
+  restarting?: boolean;
 }
 
 function readMonitorExit(root: string, id: string): MonitorExit | undefined {
@@ -144,6 +148,9 @@ export function withLiveStatus(rec: ContainerRecord, root?: string): ContainerRe
   if (start !== undefined && start === s.pidStart) return rec;
   const exit = root ? readMonitorExit(root, rec.id) : undefined;
   const recorded = exit?.pid === s.pid ? exit : undefined;
+  if (recorded?.restarting && s.monitorPid !== undefined && processAlive(s.monitorPid)) {
+    return { ...rec, state: { ...s, status: "restarting", exitCode: recorded.exitCode, finishedAt: recorded.finishedAt } };
+  }
   return {
     ...rec,
     state: {

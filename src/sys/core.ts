@@ -22,6 +22,11 @@ const defs = {
     returns: FFIType.i32,
   },
   rr_plan_describe: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  rr_spawn_joined: {
+    args: [FFIType.i32, FFIType.u32, FFIType.u32, FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.ptr],
+    returns: FFIType.i32,
+  },
+  rr_open_beneath: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
 } as const;
 
 let lib: ReturnType<typeof dlopen<typeof defs>> | undefined;
@@ -66,6 +71,34 @@ function cloneHint(errno: number, flags: number): string | undefined {
     return "Unprivileged user namespaces seem disabled here: check the sysctls kernel.unprivileged_userns_clone, user.max_user_namespaces and (Ubuntu) kernel.apparmor_restrict_unprivileged_userns.";
   }
   return undefined;
+}
+
+/** Where rr_spawn_joined failed (ffi/rr_internal.h rr_join_phase). */
+export const JOIN_PHASE = { plan: 1, open: 2, pipe: 3, clone: 4, dumpable: 5, setns: 6, devnull: 7 } as const;
+/** The namespaces in the order C joins them; a failure's `ns` indexes this. */
+export const JOIN_NAMESPACES = ["user", "ipc", "uts", "net", "pid", "cgroup", "mnt"] as const;
+export const JOIN_STDIO_NULL = 1;
+
+export type JoinResult =
+  | { ok: true; child: SpawnedChild }
+  | { ok: false; phase: number; ns?: (typeof JOIN_NAMESPACES)[number]; errno: number };
+
+/**
+ * Starts a child inside the namespaces (CLONE_NEW* mask) of a running
+ * process, through a non-dumpable intermediate; it waits for release() like
+ * spawnChild's. Namespaces we already share are skipped.
+ */
+export function spawnJoinedChild(targetPid: number, nsMask: number, flags: number, plan: Uint8Array): JoinResult {
+  const out = new Int32Array(4);
+  const failure = new Int32Array(2);
+  const r = core().rr_spawn_joined(targetPid, nsMask, flags, ptr(plan), plan.length, ptr(out), ptr(failure));
+  if (r < 0) return { ok: false, phase: failure[0]!, ns: JOIN_NAMESPACES[failure[1]!], errno: -r };
+  return { ok: true, child: { pid: out[0]!, syncFd: out[1]!, errorFd: out[2]!, consoleFd: out[3]! } };
+}
+
+/** Opens a file read-only as seen beneath root (openat2 RESOLVE_IN_ROOT): an fd, or -errno. */
+export function openBeneath(root: string, path: string): number {
+  return core().rr_open_beneath(ptr(cstr(root)), ptr(cstr(path)));
 }
 
 export function releaseChild(child: SpawnedChild, go: boolean): void {

@@ -1,10 +1,10 @@
 import type { Command } from "../command.ts";
 import { bool, parseArgs } from "../args.ts";
-import { findContainer } from "../../store/container-store.ts";
+import { eachContainer, requireArgs } from "../each-container.ts";
 import { detectIdentity } from "../../runtime/identity.ts";
+import { isLive, stopContainer } from "../../runtime/container-stop.ts";
 import { removeContainerFiles } from "../remove-container.ts";
-import { ConflictError, UsageError } from "../../errors.ts";
-import { report } from "../report.ts";
+import { ConflictError } from "../../errors.ts";
 
 const command: Command = {
   summary: "Remove one or more containers",
@@ -13,30 +13,23 @@ const command: Command = {
 Remove one or more containers
 
 Options:
-  -f, --force   Force the removal of a running container (uses SIGKILL)`,
+  -f, --force     Force the removal of a running container (uses SIGKILL)
+  -v, --volumes   Remove anonymous volumes associated with the container`,
   async run(argv, ctx) {
     const { options: o, positionals } = parseArgs(argv, [{ name: "force", short: "f" }, { name: "volumes", short: "v" }], { command: "rm" });
-    if (!positionals.length) throw new UsageError(`"rr rm" requires at least 1 argument.`, { hint: "See 'rr rm --help'." });
-    const root = ctx.storePaths().root;
+    requireArgs("rm", positionals);
     const identity = detectIdentity(ctx.env);
-    let failed = false;
-    for (const ref of positionals) {
-      try {
-        const c = findContainer(root, ref);
-        if (c.state.status === "running") {
-          if (!bool(o, "force")) {
-            throw new ConflictError(`cannot remove container "${ref}": container is running`, { hint: "Stop the container before removing it, or use rm -f." });
-          }
-          try { process.kill(c.state.pid!, "SIGKILL"); } catch {}
+    return eachContainer(ctx, positionals, async (rec, root) => {
+      if (isLive(rec)) {
+        if (!bool(o, "force")) {
+          throw new ConflictError(`cannot remove container "${rec.name}": container is ${rec.state.status}`, {
+            hint: "Stop the container before removing it, or use rm -f.",
+          });
         }
-        await removeContainerFiles(ctx, identity, c.id);
-        ctx.out(ref);
-      } catch (err) {
-        report(err);
-        failed = true;
+        await stopContainer(root, rec, { timeout: 0, signal: "SIGKILL" });
       }
-    }
-    return failed ? 1 : 0;
+      await removeContainerFiles(ctx, identity, rec.id);
+    });
   },
 };
 export default command;

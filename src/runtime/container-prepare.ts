@@ -1,0 +1,72 @@
+/**
+ * What every start of a container does before its process exists: the
+ * generated /etc files, the user, the runtime spec (config.json) and the
+ * setup plan. Shared by the foreground run and the monitored start.
+ */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { hostname as hostHostname } from "node:os";
+import type { Identity } from "./identity.ts";
+import type { RunRequest } from "./run-request.ts";
+import { buildSpec, type ImageRuntimeConfig, type RuntimeSpec } from "./spec.ts";
+import { buildPlan, cloneFlagsFor, type RootfsLayout } from "./plan-builder.ts";
+import type { Plan } from "./plan-encoder.ts";
+import { writeEtcFiles } from "./etc-files.ts";
+import { readImageFile } from "./image-files.ts";
+import { resolveUser } from "./user-lookup.ts";
+import { containerDir, type ContainerRecord } from "../store/container-store.ts";
+import { RrError, UsageError } from "../errors.ts";
+
+export interface PreparedStart {
+  spec: RuntimeSpec;
+  plan: Plan;
+  cloneFlags: number;
+  layout: RootfsLayout;
+  /** The mount point of the root (fuse-overlayfs mounts there). */
+  rootfs: string;
+}
+
+export function storedRequest(rec: ContainerRecord): RunRequest {
+  if (!rec.request) throw new RrError(`container ${rec.name} was made by an older rr and cannot be started`, { hint: "Remove it and run the image again." });
+  return rec.request as unknown as RunRequest;
+}
+
+export function prepareStart(
+  root: string, rec: ContainerRecord, identity: Identity,
+  opts: { tty?: { rows: number; cols: number }; dieWithParent: boolean },
+): PreparedStart {
+  const req = storedRequest(rec);
+  const image = (rec.imageConfig ?? {}) as ImageRuntimeConfig;
+  const dir = containerDir(root, rec.id);
+  const lowers = rec.lowers ?? [];
+  const layout: RootfsLayout = { driver: (rec.driver ?? "overlay") as RootfsLayout["driver"], lowers, upper: join(dir, "upper"), work: join(dir, "work") };
+  const rootfs = join(dir, "rootfs");
+  const hostname = req.hostname ?? (req.network === "host" ? hostHostname() : rec.id.slice(0, 12));
+  const files = writeEtcFiles(dir, { hostname, addHosts: req.addHosts, dns: req.dns, network: req.network });
+  const user = resolveUser(req.user ?? image.User, readImageFile(lowers, "etc/passwd") ?? "", readImageFile(lowers, "etc/group") ?? "");
+  checkUserMapped(user, identity);
+  const spec = buildSpec(req, image, { id: rec.id, identity, rootfs, user, hostname, files, cgroupsPath: `rr-${rec.id.slice(0, 12)}` });
+  if (!spec.process.args.length) {
+    throw new UsageError("no command specified", { hint: "The image has no CMD or ENTRYPOINT: give a command after the image name." });
+  }
+  writeFileSync(join(dir, "config.json"), JSON.stringify(spec, null, 2));
+  const plan = buildPlan(spec, {
+    identity, rootfs: layout, tty: req.tty ? opts.tty ?? { rows: 24, cols: 80 } : undefined,
+    stdinAttached: req.interactive, init: req.init, dieWithParent: opts.dieWithParent,
+  });
+  if (!req.tty) plan.flags.push("setsid");
+  return { spec, plan, cloneFlags: cloneFlagsFor(spec), layout, rootfs };
+}
+
+/** An id outside the user namespace's map cannot be switched to: say so before starting. */
+function checkUserMapped(user: { uid: number; gid: number }, identity: Identity): void {
+  if (identity.mode === "root") return;
+  const mapped = (id: number, maps: Identity["uidMap"]) => maps.some((m) => id >= m.containerId && id < m.containerId + m.size);
+  if (!mapped(user.uid, identity.uidMap) || !mapped(user.gid, identity.gidMap)) {
+    throw new RrError(`user ${user.uid}:${user.gid} is not mapped in this ${identity.mode} user namespace`, {
+      hint: identity.mode === "rootless-single"
+        ? "Only id 0 is mapped: add ranges for your user to /etc/subuid and /etc/subgid (and install uidmap), or run as -u 0."
+        : "Widen your ranges in /etc/subuid and /etc/subgid.",
+    });
+  }
+}
