@@ -162,6 +162,12 @@ function evalPipe(pipe: Expr[][], dot: unknown, root: unknown): unknown {
     if (head!.kind === "ident") {
       const argv = [...args.map((a) => evalExpr(a, dot, root)), ...piped];
       value = FUNCS[head!.name]!(...argv);
+    } else if (head!.kind === "field" && head!.path.length) {
+      // a field may be a method (Docker's `{{.Label "k"}}`): call it with the arguments
+      const method = evalField(head!, dot, root);
+      const argv = [...args.map((a) => evalExpr(a, dot, root)), ...piped];
+      value = typeof method === "function" ? callMethod(method, head!.path.at(-1)!, argv) : method;
+      if (typeof method !== "function" && argv.length) fail("can't give arguments to a non-function");
     } else {
       if (args.length || piped.length) fail("can't give arguments to a non-function");
       value = evalExpr(head!, dot, root);
@@ -177,14 +183,27 @@ function evalExpr(e: Expr, dot: unknown, root: unknown): unknown {
     case "sub": return evalPipe(e.pipe, dot, root);
     case "ident": return FUNCS[e.name]!();
     case "field": {
-      let v: unknown = e.root === "dot" ? dot : root;
-      for (const key of e.path) {
-        if (v === null || v === undefined || typeof v !== "object") return undefined;
-        v = (v as Record<string, unknown>)[key];
-      }
-      return v;
+      const v = evalField(e, dot, root);
+      return typeof v === "function" ? callMethod(v, e.path.at(-1)!, []) : v;
     }
   }
+}
+
+/** A field path's value; a method it ends in comes back uncalled. */
+function evalField(e: Extract<Expr, { kind: "field" }>, dot: unknown, root: unknown): unknown {
+  let v: unknown = e.root === "dot" ? dot : root;
+  for (const [i, key] of e.path.entries()) {
+    if (typeof v === "function") v = callMethod(v, e.path[i - 1]!, []);
+    if (v === null || v === undefined || typeof v !== "object") return undefined;
+    v = (v as Record<string, unknown>)[key];
+  }
+  return v;
+}
+
+/** Go checks a method's arity before calling it. */
+function callMethod(fn: Function, name: string, args: unknown[]): unknown {
+  if (fn.length !== args.length) throw new UsageError(`template: wrong number of args for ${name}: want ${fn.length} got ${args.length}`);
+  return fn(...args);
 }
 
 function truthy(v: unknown): boolean {

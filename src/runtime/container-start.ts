@@ -32,7 +32,8 @@ export async function startContainer(
   const dir = containerDir(root, rec.id);
   const req = storedRequest(rec);
   // what the previous run left: its exit, a stop request, a dead monitor's socket
-  for (const f of [CONTAINER_FILES.exit, CONTAINER_FILES.noRestart, CONTAINER_FILES.attach]) rmSync(join(dir, f), { force: true });
+  // (an old exit.json stays: it names the old pid, so it never describes the new run, and `ps` shows "Restarting" until the new one is up)
+  for (const f of [CONTAINER_FILES.noRestart, CONTAINER_FILES.attach]) rmSync(join(dir, f), { force: true });
   let cgroup: ContainerCgroup | undefined;
   let fuse: FuseMount | undefined;
   try {

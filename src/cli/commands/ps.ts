@@ -1,61 +1,103 @@
+/**
+ * `rr ps`: Docker's container listing — newest first, running only unless
+ * -a (or -n/-l, or a status filter), `--filter`, `--format table|json|TEMPLATE`.
+ * It reads only the records (and images when the output needs them).
+ */
 import type { Command } from "../command.ts";
-import { bool, parseArgs, str } from "../args.ts";
+import { bool, list, parseArgs, str } from "../args.ts";
+import { UsageError } from "../../errors.ts";
 import { listContainers, type ContainerRecord } from "../../store/container-store.ts";
-import { formatTable, timeAgo, humanDuration } from "../format.ts";
+import { compilePsFilter, PS_FILTER_KEYS } from "../container-filters.ts";
+import { ContainerImages } from "../container-images.ts";
+import { PS_HEADERS, PS_TABLE, psRow } from "../container-row.ts";
+import { containerSizeRw } from "../container-size.ts";
+import { parseFilters } from "../filter-args.ts";
+import { goJson } from "../go-text.ts";
+import { printRows } from "../print-rows.ts";
 
-function statusText(c: ContainerRecord, now: number): string {
-  const s = c.state;
-  if (s.status === "running") return `Up ${humanDuration(now - Date.parse(s.startedAt ?? c.created))}`;
-  if (s.status === "created") return "Created";
-  return `Exited (${s.exitCode ?? 0}) ${timeAgo(s.finishedAt, now)}`;
-}
-
-function commandText(c: ContainerRecord, noTrunc: boolean): string {
-  const text = JSON.stringify(c.command.join(" "));
-  return noTrunc || text.length <= 22 ? text : text.slice(0, 20) + "…\"";
-}
-
-const command: Command = {
-  summary: "List containers",
-  usage: `Usage:  rr ps [OPTIONS]
+const USAGE = `Usage:  rr ps [OPTIONS]
 
 List containers
 
+Aliases:
+  rr container ls, rr container list, rr container ps, rr ps
+
 Options:
   -a, --all             Show all containers (default shows just running)
-  -q, --quiet           Only display container IDs
+  -f, --filter filter   Filter output based on conditions provided
+      --format string   Format output using a custom template:
+                        'table':            Print output in table format with column headers (default)
+                        'table TEMPLATE':   Print output in table format using the given Go template
+                        'json':             Print in JSON format
+                        'TEMPLATE':         Print output using the given Go template
+  -n, --last int        Show n last created containers (includes all states) (default -1)
+  -l, --latest          Show the latest created container (includes all states)
       --no-trunc        Don't truncate output
-      --format string   Format output: table, json`,
+  -q, --quiet           Only display container IDs
+  -s, --size            Display total file sizes`;
+
+const command: Command = {
+  summary: "List containers",
+  usage: USAGE,
   async run(argv, ctx) {
-    const { options: o } = parseArgs(argv, [
+    const { options: o, positionals } = parseArgs(argv, [
       { name: "all", short: "a" }, { name: "quiet", short: "q" }, { name: "no-trunc" }, { name: "format", value: true },
+      { name: "filter", short: "f", value: true, multiple: true }, { name: "last", short: "n", value: true },
+      { name: "latest", short: "l" }, { name: "size", short: "s" },
     ], { command: "ps" });
+    if (positionals.length) throw new UsageError(`"rr ps" accepts no arguments.`, { hint: "See 'rr ps --help'." });
+    const limit = bool(o, "latest") ? 1 : parseLast(str(o, "last"));
+    const filters = parseFilters(list(o, "filter"), PS_FILTER_KEYS);
+    const quiet = bool(o, "quiet");
+    let format = str(o, "format");
+    if (format !== undefined && quiet) {
+      process.stderr.write("WARNING: Ignoring custom format, because both --format and --quiet are set.\n");
+      format = undefined;
+    }
+
     const root = ctx.storePaths().root;
     const now = Date.now();
-    const all = listContainers(root)
-      .filter((c) => bool(o, "all") || c.state.status === "running")
-      .sort((a, b) => b.created.localeCompare(a.created));
-    const noTrunc = bool(o, "no-trunc");
-    const id = (c: ContainerRecord) => (noTrunc ? c.id : c.id.slice(0, 12));
-    if (bool(o, "quiet")) {
-      for (const c of all) ctx.out(id(c));
+    const all = listContainers(root).sort(newestFirst);
+    const images = new ContainerImages(root);
+    const filter = compilePsFilter(filters, { containers: all, ancestorIds: (ref) => images.ancestorIds(ref) });
+    const showAll = bool(o, "all") || limit > 0 || filter.impliesAll;
+    let shown = all.filter((c) => (showAll || c.state.status === "running" || c.state.status === "paused" || c.state.status === "restarting") && filter.test(c));
+    if (limit > 0) shown = shown.slice(0, limit);
+
+    const trunc = !bool(o, "no-trunc");
+    if (quiet) {
+      for (const c of shown) ctx.out(trunc ? c.id.slice(0, 12) : c.id);
       return 0;
     }
-    if (str(o, "format") === "json") {
-      for (const c of all) {
-        ctx.out(JSON.stringify({
-          ID: id(c), Image: c.image, Command: JSON.stringify(c.command.join(" ")), CreatedAt: c.created,
-          Names: c.name, State: c.state.status, Status: statusText(c, now), Labels: c.labels,
-        }));
-      }
+    // Docker computes sizes for -s, or when the template asks for .Size
+    const withSize = bool(o, "size") || (format !== undefined && format !== "json" && format.includes(".Size"));
+    const rows = shown.map((c) => psRow(c, {
+      now, trunc, image: () => images.shownImage(c),
+      size: withSize ? sizes(root, c, images) : undefined,
+    }));
+    if (format === "json") {
+      for (const r of rows) ctx.out(goJson(r));
       return 0;
     }
-    const rows = [["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]];
-    for (const c of all) {
-      rows.push([id(c), c.image, commandText(c, noTrunc), timeAgo(c.created, now), statusText(c, now), "", c.name]);
-    }
-    ctx.out(formatTable(rows).join("\n"));
+    const columns = bool(o, "size") ? `${PS_TABLE}\t{{.Size}}` : PS_TABLE;
+    printRows(ctx, rows, format, { headers: PS_HEADERS, columns: columns.slice("table ".length) });
     return 0;
   },
 };
+
+function parseLast(text: string | undefined): number {
+  if (text === undefined) return -1;
+  if (!/^-?\d+$/.test(text)) throw new UsageError(`invalid argument "${text}" for "-n, --last" flag: not a whole number`, { hint: "See 'rr ps --help'." });
+  return Number(text);
+}
+
+function newestFirst(a: ContainerRecord, b: ContainerRecord): number {
+  return a.created < b.created ? 1 : a.created > b.created ? -1 : a.id < b.id ? 1 : -1;
+}
+
+function sizes(root: string, c: ContainerRecord, images: ContainerImages): { rw: number; rootFs: number } {
+  const rw = containerSizeRw(root, c);
+  return { rw, rootFs: rw + images.sizeOf(c.imageId) };
+}
+
 export default command;
