@@ -104,6 +104,21 @@ describe.skipIf(!!skip)(`rr pull from a registry${skip ? ` — skipped: ${skip}`
     expect(r.stderr).toContain("Status: Image is up to date");
   });
 
+  test("create --pull missing|always|never, as run's", () => {
+    const store = { ...env, RR_ROOT: sb.path("create-pull-store") };
+    const never = sb.rr("root", ["create", "--pull", "never", `${host}/lib/busybox:docker`, "true"], { env: store });
+    expect(never.code).toBe(125);
+    expect(never.stderr).toContain(`No such image: ${host}/lib/busybox:docker`);
+    const missing = sb.rr("root", ["create", `${host}/lib/busybox:docker`, "echo", "created"], { env: store });
+    expect(missing.code).toBe(0);
+    expect(missing.stderr).toContain(`Unable to find image '${host}/lib/busybox:docker' locally`);
+    expect(missing.stdout).toMatch(/^[0-9a-f]{64}\n$/);
+    const always = sb.rr("root", ["create", "--pull", "always", `${host}/lib/busybox:docker`, "true"], { env: store });
+    expect(always.code).toBe(0);
+    expect(always.stderr).toContain("Status: Image is up to date");
+    expect(sb.rr("root", ["start", "-a", missing.stdout.trim()], { env: store }).stdout).toBe("created\n");
+  });
+
   test("a missing tag fails run with 125 and pull with 1, each in one line plus a hint", () => {
     const run = sb.rr("root", ["run", "--rm", `${host}/lib/nothing:here`], { env });
     expect(run.code).toBe(125);
