@@ -10,6 +10,7 @@ const QUOTE_ESCAPES: Record<string, string> = {
 
 /** Go's strconv.Quote: printable Unicode stays, the rest is escaped. */
 export function goQuote(s: string): string {
+  if (/^[\x20-\x7e]*$/.test(s) && !/["\\]/.test(s)) return `"${s}"`; // the common case, without the walk
   let out = '"';
   for (const ch of s) {
     const esc = QUOTE_ESCAPES[ch];

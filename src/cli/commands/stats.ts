@@ -5,7 +5,7 @@ import { printRows } from "../print-rows.ts";
 import { humanSize } from "../format.ts";
 import { findContainer, listContainers, type ContainerRecord } from "../../store/container-store.ts";
 import { cpuPercent, sampleContainer, type StatsSample } from "../../runtime/container-stats.ts";
-import { describeError, RrError } from "../../errors.ts";
+import { report } from "../report.ts";
 
 /** Docker's StatsEntry as its --format sees it. */
 interface StatsRow {
@@ -105,19 +105,21 @@ host's memory.`,
     const format = str(o, "format");
     const noTrunc = bool(o, "no-trunc");
 
+    // a named container removed while streaming just leaves the table
     const resolve = (): Target[] => {
-      if (refs.length) return refs.map((ref) => ({ label: ref, rec: findContainer(root, ref) }));
+      if (refs.length) return refs.flatMap((ref) => { try { return [{ label: ref, rec: findContainer(root, ref) }]; } catch { return []; } });
       return listContainers(root)
         .filter((c) => bool(o, "all") || c.state.status === "running" || c.state.status === "paused")
         .sort((a, b) => b.created.localeCompare(a.created))
         .map((rec) => ({ label: rec.id.slice(0, 12), rec }));
     };
+    render([], format); // a bad template fails now, not a second later
     // Docker reports every unknown container and shows nothing
-    const errors: string[] = [];
+    let unknown = 0;
     for (const ref of refs) {
-      try { findContainer(root, ref); } catch (err) { errors.push(describeError(err).message); }
+      try { findContainer(root, ref); } catch (err) { report(err); unknown++; }
     }
-    if (errors.length) throw new RrError(errors.join("\nrr: "));
+    if (unknown) return 1;
 
     let targets = resolve();
     let prev = sampleAll(targets);
