@@ -188,6 +188,9 @@ static void forward_signal(int sig) {
 
 /* --init: PID 1 that forwards signals to the command and reaps every orphan. */
 static void run_init(const struct rr_plan_header *h, const uint8_t *plan, char **argv, char **envp) {
+  /* this PID 1 never execs: it is a copy of rr (its environment, its binary
+   * as /proc/1/exe); non-dumpable, no container process may read it */
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(RR_STEP_FORK, errno);
   pid_t child = fork();
   if (child < 0) fail(RR_STEP_FORK, errno);
   if (child == 0) {

@@ -141,7 +141,8 @@ export function parseUlimit(spec: string): Ulimit {
   return { name: m[1]!, soft, hard: m[3] !== undefined ? Number(m[3]) : soft };
 }
 
-function envFrom(specs: string[], files: string[], env: Record<string, string | undefined>): string[] {
+/** `-e K=V`, `-e K` (the host's value, if set) and env files, as Docker reads them. */
+export function envFrom(specs: string[], files: string[], env: Record<string, string | undefined>): string[] {
   const out: string[] = [];
   const add = (e: string) => {
     if (e.includes("=")) out.push(e);

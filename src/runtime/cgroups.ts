@@ -102,6 +102,7 @@ export function createContainerCgroup(
   name: string, limits: ResourceLimits, support: CgroupSupport, opts: { always?: boolean; layout?: CgroupLayout } = {},
 ): ContainerCgroup | undefined {
   if (support.version === "none") return undefined;
+  limits = applicable(limits, support); // the caller has warned about the others
   const layout = opts.layout ?? readCgroupLayout();
   const dirs: string[] = [];
   try {
@@ -117,6 +118,14 @@ export function createContainerCgroup(
     throw err;
   }
   return dirs.length ? cgroupFromPaths(dirs) : undefined;
+}
+
+const LIMIT_CONTROLLER: Record<keyof ResourceLimits, string> = { memoryBytes: "memory", cpus: "cpu", cpusetCpus: "cpuset", pidsLimit: "pids" };
+
+/** The limits this machine can apply for this user. */
+function applicable(limits: ResourceLimits, support: CgroupSupport): ResourceLimits {
+  return Object.fromEntries(Object.entries(limits).filter(([k, v]) =>
+    v !== undefined && support.controllers.includes(LIMIT_CONTROLLER[k as keyof ResourceLimits]))) as ResourceLimits;
 }
 
 /** A v2 cgroup under parent; exported for tests on a hybrid machine's unified mount. */
@@ -225,15 +234,16 @@ export function cgroupFromPaths(paths: string[]): ContainerCgroup {
 /**
  * rmdir, children first (a v2 container may have made sub-cgroups). A
  * cgroup whose last processes are still exiting answers EBUSY for a
- * moment: retry for up to about a second.
+ * moment: retry, for about a second in all.
  */
 function removeDirs(dirs: string[]): boolean {
+  const deadline = Date.now() + 1000;
   let ok = true;
-  for (const dir of [...dirs].reverse()) ok = removeTree(dir) && ok;
+  for (const dir of [...dirs].reverse()) ok = removeTree(dir, deadline) && ok;
   return ok;
 }
 
-function removeTree(dir: string): boolean {
+function removeTree(dir: string, deadline = Date.now() + 1000): boolean {
   let entries: string[];
   try {
     entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
@@ -241,15 +251,15 @@ function removeTree(dir: string): boolean {
     return (err as NodeJS.ErrnoException).code === "ENOENT";
   }
   let ok = true;
-  for (const e of entries) ok = removeTree(join(dir, e)) && ok;
-  for (let attempt = 0; ; attempt++) {
+  for (const e of entries) ok = removeTree(join(dir, e), deadline) && ok;
+  for (;;) {
     try {
       rmdirSync(dir);
       return ok;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "ENOENT") return ok;
-      if (code !== "EBUSY" || attempt >= 50) return false;
+      if (code !== "EBUSY" || Date.now() > deadline) return false;
       Bun.sleepSync(20);
     }
   }

@@ -14,6 +14,7 @@ import type { Plan } from "./plan-encoder.ts";
 import { writeEtcFiles } from "./etc-files.ts";
 import { readImageFile } from "./image-files.ts";
 import { resolveUser } from "./user-lookup.ts";
+import { checkUserMapped } from "./user-mapping.ts";
 import { containerDir, type ContainerRecord } from "../store/container-store.ts";
 import { RrError, UsageError } from "../errors.ts";
 
@@ -56,17 +57,4 @@ export function prepareStart(
   });
   if (!req.tty) plan.flags.push("setsid");
   return { spec, plan, cloneFlags: cloneFlagsFor(spec), layout, rootfs };
-}
-
-/** An id outside the user namespace's map cannot be switched to: say so before starting. */
-function checkUserMapped(user: { uid: number; gid: number }, identity: Identity): void {
-  if (identity.mode === "root") return;
-  const mapped = (id: number, maps: Identity["uidMap"]) => maps.some((m) => id >= m.containerId && id < m.containerId + m.size);
-  if (!mapped(user.uid, identity.uidMap) || !mapped(user.gid, identity.gidMap)) {
-    throw new RrError(`user ${user.uid}:${user.gid} is not mapped in this ${identity.mode} user namespace`, {
-      hint: identity.mode === "rootless-single"
-        ? "Only id 0 is mapped: add ranges for your user to /etc/subuid and /etc/subgid (and install uidmap), or run as -u 0."
-        : "Widen your ranges in /etc/subuid and /etc/subgid.",
-    });
-  }
 }

@@ -12,7 +12,7 @@ import { SignalForwarder } from "./signal-forwarder.ts";
 import { mountFuseOverlay, type FuseMount } from "./fuse-overlay.ts";
 import { attachForeground, terminalSize } from "./foreground.ts";
 import { ContainerSetupError } from "./setup-error.ts";
-import { processStartTime, updateContainerState } from "../store/container-store.ts";
+import { processStartTime, updateContainer, updateContainerState } from "../store/container-store.ts";
 import { EXIT_RR_FAILED, NotFoundError, UsageError } from "../errors.ts";
 
 export type { ImageForRun, RunEnvironment } from "./container-create.ts";
@@ -38,9 +38,10 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
       },
     });
     signals.attach(launched.pid);
-    updateContainerState(env.root, id, {
-      status: "running", pid: launched.pid, pidStart: processStartTime(launched.pid), startedAt: new Date().toISOString(),
-    });
+    updateContainer(env.root, id, (r) => ({
+      ...r, cgroupPaths: cgroup?.dirs, // exec joins them
+      state: { ...r.state, status: "running", pid: launched.pid, pidStart: processStartTime(launched.pid), startedAt: new Date().toISOString() },
+    }));
     code = await attachForeground(launched, { interactive: req.interactive });
     // an --rm container is removed next: its last state would never be read
     if (!req.remove) recordExit(env.root, id, code);

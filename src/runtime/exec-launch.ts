@@ -5,7 +5,7 @@
  * joined and puts the child in the container's cgroups; then it is released
  * and rr learns whether execve succeeded.
  */
-import { closeSync, read, writeFileSync } from "node:fs";
+import { closeSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodePlan, type Plan } from "./plan-encoder.ts";
 import {
@@ -13,7 +13,7 @@ import {
   watchChild, type JoinResult, type SpawnedChild,
 } from "../sys/core.ts";
 import { describeSetupFailure } from "./setup-error.ts";
-import type { Launched } from "./launch.ts";
+import { waitForExit, type Launched } from "./launch.ts";
 import { processStartTime } from "../store/container-store.ts";
 import { RrError, strerror } from "../errors.ts";
 
@@ -70,7 +70,8 @@ export function launchJoined(req: JoinRequest): Joined {
     if (ptyMaster !== undefined) closeSync(ptyMaster);
     throw describeSetupFailure(req.plan, failure.step, failure.errno);
   }
-  // exec -d: the process outlives rr, which leaves it to the container's PID 1 to reap
+  // exec -d: the process outlives rr; the kernel gives it to rr's own reaper (host init or a
+  // subreaper), as runc's go to their shim, and it still dies with the container's pid namespace
   if (req.detach) return { pid: child.pid };
   return { pid: child.pid, exited: waitForExit(child.pid), ptyMaster };
 }
@@ -109,14 +110,3 @@ function joinError(r: Extract<JoinResult, { ok: false }>): RrError {
   return new RrError(`${what}: ${strerror(r.errno)}`, { code: "JOIN" });
 }
 
-function waitForExit(pid: number): Promise<number> {
-  const fd = watchChild(pid);
-  const buf = Buffer.alloc(4);
-  return new Promise((resolve, reject) => {
-    read(fd, buf, 0, 4, null, (err, n) => {
-      closeSync(fd);
-      if (err) reject(err);
-      else resolve(n === 4 ? buf.readInt32LE(0) : 255);
-    });
-  });
-}

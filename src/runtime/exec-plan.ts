@@ -4,7 +4,8 @@
  * root), only who the process is and what it may do. Defaults come from the
  * container's config.json, as Docker takes them from the container's config.
  */
-import type { Plan, PlanFlag, PlanOp, Rlimit } from "./plan-encoder.ts";
+import type { Plan, PlanFlag, PlanOp } from "./plan-encoder.ts";
+import { rlimits } from "./plan-builder.ts";
 import type { RuntimeSpec } from "./spec.ts";
 import { mergeEnv } from "./spec.ts";
 import { CAPABILITIES, capMask, lastCap, ownBoundingSet } from "./capabilities.ts";
@@ -42,20 +43,6 @@ export interface ExecPlanContext {
 }
 
 // plan-builder.ts keeps the same table for `rr run`
-const RLIMITS: Record<string, number> = {
-  RLIMIT_CPU: 0, RLIMIT_FSIZE: 1, RLIMIT_DATA: 2, RLIMIT_STACK: 3, RLIMIT_CORE: 4, RLIMIT_RSS: 5,
-  RLIMIT_NPROC: 6, RLIMIT_NOFILE: 7, RLIMIT_MEMLOCK: 8, RLIMIT_AS: 9, RLIMIT_LOCKS: 10,
-  RLIMIT_SIGPENDING: 11, RLIMIT_MSGQUEUE: 12, RLIMIT_NICE: 13, RLIMIT_RTPRIO: 14, RLIMIT_RTTIME: 15,
-};
-
-function rlimits(spec: RuntimeSpec): Rlimit[] {
-  return (spec.process.rlimits ?? []).flatMap((r) => {
-    const resource = RLIMITS[r.type];
-    const v = (n: number) => (n < 0 ? 0xffffffffffffffffn : BigInt(n));
-    return resource === undefined ? [] : [{ resource, soft: v(r.soft), hard: v(r.hard) }];
-  });
-}
-
 export function execEnv(spec: RuntimeSpec, opts: ExecOptions, ctx: ExecPlanContext): string[] {
   let env = [...spec.process.env];
   // HOME that `rr run` derived from its user follows -u, as in Docker

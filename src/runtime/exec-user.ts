@@ -8,6 +8,7 @@ import { openBeneath } from "../sys/core.ts";
 import type { Identity } from "./identity.ts";
 import type { RuntimeSpec } from "./spec.ts";
 import { resolveUser } from "./user-lookup.ts";
+import { checkUserMapped } from "./user-mapping.ts";
 import type { ExecUser } from "./exec-plan.ts";
 import { RrError } from "../errors.ts";
 
@@ -42,19 +43,7 @@ export function execUser(spec: RuntimeSpec, userArg: string | undefined, root: s
     return { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids ?? [] };
   }
   const user = resolveUser(userArg, readContainerFile(root, "etc/passwd") ?? "", readContainerFile(root, "etc/group") ?? "");
-  checkMapped(user, identity);
+  checkUserMapped(user, identity);
   return user;
 }
 
-/** An id outside the user namespace's map cannot be switched to: say so before joining. */
-function checkMapped(user: { uid: number; gid: number }, identity: Identity): void {
-  if (identity.mode === "root") return;
-  const mapped = (id: number, maps: Identity["uidMap"]) => maps.some((m) => id >= m.containerId && id < m.containerId + m.size);
-  if (!mapped(user.uid, identity.uidMap) || !mapped(user.gid, identity.gidMap)) {
-    throw new RrError(`user ${user.uid}:${user.gid} is not mapped in this ${identity.mode} user namespace`, {
-      hint: identity.mode === "rootless-single"
-        ? "Only id 0 is mapped: add ranges for your user to /etc/subuid and /etc/subgid (and install uidmap), or use -u 0."
-        : "Widen your ranges in /etc/subuid and /etc/subgid.",
-    });
-  }
-}

@@ -54,7 +54,8 @@ export function launch(req: LaunchRequest): Launched {
   return { pid: child.pid, exited: waitForExit(child.pid), ptyMaster };
 }
 
-function waitForExit(pid: number): Promise<number> {
+/** The exit code of our child pid, read from the C waiter thread's pipe. */
+export function waitForExit(pid: number): Promise<number> {
   const fd = watchChild(pid);
   const buf = Buffer.alloc(4);
   return new Promise((resolve, reject) => {

@@ -105,8 +105,8 @@ function devOps(): PlanOp[] {
   return ops;
 }
 
-function rlimits(spec: RuntimeSpec): Rlimit[] {
-  return spec.process.rlimits.map((r) => {
+export function rlimits(spec: RuntimeSpec): Rlimit[] {
+  return (spec.process.rlimits ?? []).map((r) => {
     const resource = RLIMITS[r.type];
     if (resource === undefined) throw new RrError(`unknown ulimit: "${r.type.replace("RLIMIT_", "").toLowerCase()}"`);
     const v = (n: number) => (n < 0 ? 0xffffffffffffffffn : BigInt(n));

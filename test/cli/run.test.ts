@@ -314,6 +314,14 @@ describe.skipIf(!!skip).each(MODES)(`rr run (%s)${skip ? ` — skipped: ${skip}`
     expect(out(["--init", "busybox", "sh", "-c", "echo $$; cat /proc/1/cmdline | head -c 0"])).toBe("2\n");
   });
 
+  test("--init's PID 1 (a copy of rr that never execs) hides rr's environment and binary", () => {
+    const r = run(["--init", "-e", "MARK=x", "busybox", "sh", "-c", "cat /proc/1/environ; readlink /proc/1/exe; echo end"], {
+      env: { RR_SECRET_FOR_TEST: "host-only" },
+    });
+    expect(r.stdout).toBe("end\n");
+    expect(r.stdout + r.stderr).not.toContain("host-only");
+  });
+
   test("--network none leaves only loopback, and it is up", () => {
     const text = out(["--network", "none", "busybox", "sh", "-c", "ls /sys/class/net; cat /sys/class/net/lo/operstate"]);
     expect(text.split("\n")[0]).toBe("lo");

@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import type { Command } from "../command.ts";
 import { bool, list, parseArgs, str, type OptionSpec } from "../args.ts";
-import { detectIdentity } from "../../runtime/identity.ts";
+import { openCliStore } from "../open-store.ts";
+import { envFrom } from "../run-options.ts";
 import { execInContainer } from "../../runtime/exec-container.ts";
 import { EXIT_RR_FAILED, UsageError } from "../../errors.ts";
 
@@ -25,24 +25,6 @@ Options:
   -u, --user string          Username or UID (format: "<name|uid>[:<group|gid>]")
   -w, --workdir string       Working directory inside the container`;
 
-/** `-e K=V`, `-e K` (the host's value, if set) and env files, as `rr run` reads them. */
-function envList(specs: string[], files: string[], env: Record<string, string | undefined>): string[] {
-  const out: string[] = [];
-  const add = (e: string) => {
-    if (e.includes("=")) out.push(e);
-    else if (env[e] !== undefined) out.push(`${e}=${env[e]}`);
-  };
-  for (const f of files) {
-    let text: string;
-    try { text = readFileSync(f, "utf8"); } catch { throw new UsageError(`cannot read env file "${f}": no such file or directory`); }
-    for (const line of text.split("\n")) {
-      const t = line.trim();
-      if (t && !t.startsWith("#")) add(t);
-    }
-  }
-  specs.forEach(add);
-  return out;
-}
 
 const command: Command = {
   summary: "Execute a command in a running container",
@@ -53,16 +35,18 @@ const command: Command = {
     const { options: o, positionals } = parseArgs(argv, OPTIONS, { stopAtPositional: true, command: "exec" });
     const [ref, ...cmd] = positionals;
     if (!ref || !cmd.length) throw new UsageError(`"rr exec" requires at least 2 arguments.`, { hint: "See 'rr exec --help'." });
-    return execInContainer(ctx.storePaths().root, ref, {
+    // the store checks that this invocation's identity is the one its containers were made with
+    const { store, identity } = await openCliStore(ctx);
+    return execInContainer(store.root, ref, {
       command: cmd,
       interactive: bool(o, "interactive"),
       tty: bool(o, "tty"),
       detach: bool(o, "detach"),
-      env: envList(list(o, "env"), list(o, "env-file"), ctx.env),
+      env: envFrom(list(o, "env"), list(o, "env-file"), ctx.env),
       user: str(o, "user"),
       workdir: str(o, "workdir"),
       privileged: bool(o, "privileged"),
-    }, detectIdentity(ctx.env));
+    }, identity);
   },
 };
 export default command;

@@ -1,17 +1,21 @@
 /**
  * `rr inspect [--type image|container] [-f TEMPLATE] NAME…`: Docker-shaped
- * JSON for images (containers are looked up when no image matches). Objects
- * found are printed even when others are not; the command then fails.
+ * JSON. Without --type a name is looked up as a container first, then as an
+ * image, as Docker does. Objects found are printed even when others are
+ * not; the command then fails with one line per missing name.
  */
 import type { Command } from "../command.ts";
-import { parseArgs, str } from "../args.ts";
+import { bool, parseArgs, str } from "../args.ts";
 import { NotFoundError, RrError, UsageError } from "../../errors.ts";
-import { familiarize, parseReference } from "../../image/reference.ts";
-import { findContainer, type ContainerRecord } from "../../store/container-store.ts";
+import { familiarize } from "../../image/reference.ts";
+import { findContainer } from "../../store/container-store.ts";
 import type { ImageRecord } from "../../store/image-store.ts";
 import type { Store } from "../../store/store.ts";
+import { containerJson } from "../container-json.ts";
+import { containerSizeRw } from "../container-size.ts";
 import { compileTemplate } from "../go-template.ts";
 import { openCliStore } from "../open-store.ts";
+import { report } from "../report.ts";
 
 const command: Command = {
   summary: "Return low-level information on rr objects",
@@ -21,6 +25,7 @@ Return low-level information on rr objects
 
 Options:
   -f, --format string   Format output using a Go template ('json' for the JSON array)
+  -s, --size            Display total file sizes if the type is container
       --type string     Only inspect objects of the given type (image or container)`,
   async run(argv, ctx) {
     const { options, positionals } = parseArgs(argv, [
@@ -35,7 +40,7 @@ Options:
     const found: unknown[] = [];
     const missing: string[] = [];
     for (const name of positionals) {
-      const obj = lookup(store, name, type);
+      const obj = lookup(store, name, type, bool(options, "size"));
       if (obj === undefined) missing.push(name);
       else found.push(obj);
     }
@@ -46,25 +51,26 @@ Options:
       const t = compileTemplate(format.replace(/\\t/g, "\t").replace(/\\n/g, "\n"));
       for (const obj of found) ctx.out(t(obj));
     }
-    if (missing.length) {
-      const what = type === "image" ? "image" : type === "container" ? "container" : "object";
-      throw new NotFoundError(`No such ${what}: ${missing.join(", ")}`);
-    }
-    return 0;
+    const what = type ?? "object";
+    for (const name of missing) report(new NotFoundError(`No such ${what}: ${name}`));
+    return missing.length ? 1 : 0;
   },
 };
 
-function lookup(store: Store, name: string, type: string | undefined): unknown {
-  if (type !== "container") {
-    const image = store.images.find(name);
-    if (image) return imageJson(image);
-  }
+function lookup(store: Store, name: string, type: string | undefined, size: boolean): unknown {
   if (type !== "image") {
     try {
-      return containerJson(findContainer(store.root, name));
+      const c = findContainer(store.root, name);
+      if (!size) return containerJson(store.root, c);
+      const rw = containerSizeRw(store.root, c);
+      return containerJson(store.root, c, { rw, rootFs: rw + (store.images.find(c.imageId)?.size ?? 0) });
     } catch (err) {
       if (!(err instanceof NotFoundError) && !(err instanceof RrError && err.code === "AMBIGUOUS")) throw err;
     }
+  }
+  if (type !== "container") {
+    const image = store.images.find(name);
+    if (image) return imageJson(image);
   }
   return undefined;
 }
@@ -100,30 +106,6 @@ export function imageJson(image: ImageRecord): Record<string, unknown> {
     RootFS: { Type: "layers", Layers: image.layers.map((l) => l.diffId) },
     Metadata: { LastTagTime: "0001-01-01T00:00:00Z" },
   };
-}
-
-/** A Docker-shaped summary of a container record (the lead's `container inspect` may replace it). */
-function containerJson(c: ContainerRecord): Record<string, unknown> {
-  const [path, ...args] = c.command;
-  const s = c.state;
-  return {
-    Id: c.id,
-    Created: c.created,
-    Path: path ?? "",
-    Args: args,
-    State: {
-      Status: s.status, Running: s.status === "running", Paused: false, Restarting: false, OOMKilled: false, Dead: false,
-      Pid: s.status === "running" ? s.pid ?? 0 : 0, ExitCode: s.exitCode ?? 0, Error: s.error ?? "",
-      StartedAt: s.startedAt ?? "0001-01-01T00:00:00Z", FinishedAt: s.finishedAt ?? "0001-01-01T00:00:00Z",
-    },
-    Image: c.imageId,
-    Name: `/${c.name}`,
-    Config: { Image: imageName(c.image), Cmd: c.command, Labels: c.labels },
-  };
-}
-
-function imageName(name: string): string {
-  try { return parseReference(name).familiar(); } catch { return name; }
 }
 
 export default command;

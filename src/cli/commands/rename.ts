@@ -1,12 +1,28 @@
-// PLACEHOLDER: replaced by the owner of this command while issue 4 is under way.
+/** `rr rename CONTAINER NEW_NAME`: silent on success, as Docker's. */
 import type { Command } from "../command.ts";
+import { parseArgs } from "../args.ts";
 import { UsageError } from "../../errors.ts";
+import { findContainer } from "../../store/container-store.ts";
+import { renameContainer } from "../../store/container-rename.ts";
+
+const USAGE = "Usage:  rr rename CONTAINER NEW_NAME";
 
 const command: Command = {
-  summary: "(not implemented yet)",
-  usage: "Usage:  rr rename",
-  async run() {
-    throw new UsageError("rr rename is not implemented yet");
+  summary: "Rename a container",
+  usage: `${USAGE}
+
+Rename a container
+
+Aliases:
+  rr container rename, rr rename`,
+  async run(argv, ctx) {
+    const { positionals } = parseArgs(argv, [], { command: "rename" });
+    if (positionals.length !== 2) throw new UsageError(`"rr rename" requires exactly 2 arguments.`, { hint: "See 'rr rename --help'." });
+    const [oldRef, newName] = positionals as [string, string];
+    if (!oldRef.trim() || !newName.trim()) throw new UsageError("Neither old nor new names may be empty");
+    const root = ctx.storePaths().root;
+    renameContainer(root, findContainer(root, oldRef).id, newName);
+    return 0;
   },
 };
 export default command;

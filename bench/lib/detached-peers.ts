@@ -1,0 +1,113 @@
+/**
+ * The detached-container peers: rr with its monitor (ffi/monitor.c) and
+ * podman with conmon. Each gives the commands that are timed, an untimed
+ * look-up of a container's monitor and PID 1, and its cleanup. Both run
+ * rootless as the benchmark user on the same busybox image.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { asUser, runAsUser, type UserEnv } from "./as-user.ts";
+import type { BusyboxFixture } from "./busybox-fixture.ts";
+
+export interface DetachedContext {
+  u: UserEnv;
+  /** a directory owned by the user, removed afterwards */
+  dir: string;
+  fixture: BusyboxFixture;
+  rrBinary: string;
+}
+
+export interface DetachedPeer {
+  name: string;
+  /** the process that stays beside each detached container */
+  monitorName: string;
+  note?: string;
+  /** `run -d --name NAME busybox sleep 1000` (wrapper included) */
+  run(name: string): string[];
+  stop(name: string): string[];
+  rm(name: string): string[];
+  /** Untimed: the monitor's pid and the container's PID 1, from `run -d`'s output or the tool. */
+  pids(name: string, runStdout: string): { monitor: number; container: number };
+  /** Untimed: how many of its containers run now. */
+  runningCount(): number;
+  /** Removes every container, reporting instead of throwing. */
+  removeContainers(): void;
+  /** Removes the store (files owned by subordinate ids too), reporting instead of throwing. */
+  removeStore(): void;
+}
+
+const SLEEP = ["busybox", "sleep", "1000"];
+
+function bestEffort(u: UserEnv, argv: string[]): void {
+  try {
+    runAsUser(u, argv);
+  } catch (e) {
+    console.error(`cleanup: ${(e as Error).message}`);
+  }
+}
+
+const lines = (text: string) => text.split("\n").map((l) => l.trim()).filter(Boolean);
+
+/** rr as a user runs it: subordinate ids mapped, host network (rr's default). */
+export function rrDetachedPeer(c: DetachedContext): DetachedPeer {
+  const root = join(c.dir, "rr-root"), runroot = join(c.dir, "rr-run");
+  const rr = [c.rrBinary, "--root", root, "--runroot", runroot];
+  runAsUser(c.u, [...rr, "load", "-i", c.fixture.archive]);
+  return {
+    name: "rr",
+    monitorName: "rr-monitor",
+    run: (n) => asUser(c.u, [...rr, "run", "-d", "--name", n, ...SLEEP]),
+    stop: (n) => asUser(c.u, [...rr, "stop", "-t", "0", n]),
+    rm: (n) => asUser(c.u, [...rr, "rm", n]),
+    pids(name, out) {
+      const id = lines(out).pop() ?? "";
+      if (!/^[0-9a-f]{64}$/.test(id)) throw new Error(`rr run -d ${name} printed ${JSON.stringify(out.trim())}, not an id`);
+      const record = JSON.parse(readFileSync(join(root, "containers", id, "container.json"), "utf8"));
+      return { monitor: Number(record.state?.monitorPid), container: Number(record.state?.pid) };
+    },
+    runningCount: () => lines(runAsUser(c.u, [...rr, "ps", "-q"])).length,
+    removeContainers() {
+      try {
+        const ids = lines(runAsUser(c.u, [...rr, "ps", "-aq"]));
+        if (ids.length) bestEffort(c.u, [...rr, "rm", "-f", ...ids]);
+      } catch (e) {
+        console.error(`cleanup: ${(e as Error).message}`);
+      }
+    },
+    removeStore: () => bestEffort(c.u, [...rr, "unshare", "rm", "-rf", root, runroot]),
+  };
+}
+
+/**
+ * Rootless podman with its storage and runtime dir under the temp dir.
+ * `--network host` is like for like with rr's default; podman's own default
+ * (slirp4netns) would add a process per container.
+ */
+export function podmanDetachedPeer(c: DetachedContext): DetachedPeer {
+  const root = join(c.dir, "podman-root"), runroot = join(c.dir, "podman-run");
+  const podman = ["podman", "--root", root, "--runroot", runroot, "--cgroup-manager=cgroupfs", "--events-backend=file"];
+  const removeContainers = () => bestEffort(c.u, [...podman, "rm", "-f", "-a", "-t", "0"]);
+  const removeStore = () => bestEffort(c.u, [...podman, "unshare", "rm", "-rf", root, runroot]);
+  try {
+    runAsUser(c.u, [...podman, "load", "-i", c.fixture.archive]);
+  } catch (e) {
+    removeStore();
+    throw e;
+  }
+  return {
+    name: "podman",
+    monitorName: "conmon",
+    note: "--network host, like rr's default (podman's own default, slirp4netns, adds a process per container)",
+    run: (n) => asUser(c.u, [...podman, "run", "-d", "--network", "host", "--name", n, ...SLEEP]),
+    stop: (n) => asUser(c.u, [...podman, "stop", "-t", "0", n]),
+    rm: (n) => asUser(c.u, [...podman, "rm", n]),
+    pids(name) {
+      const out = runAsUser(c.u, [...podman, "inspect", "-f", "{{.State.ConmonPid}} {{.State.Pid}}", name]).trim();
+      const [monitor, container] = out.split(" ").map(Number);
+      return { monitor: monitor!, container: container! };
+    },
+    runningCount: () => lines(runAsUser(c.u, [...podman, "ps", "-q"])).length,
+    removeContainers,
+    removeStore,
+  };
+}

@@ -1,0 +1,328 @@
+/**
+ * Detached-container benchmark: rr's monitor beside podman's conmon, both
+ * rootless as the same unprivileged user on the same busybox image.
+ *
+ *   1. Memory per detached container: N `sleep` containers per tool running
+ *      side by side; the RSS, PSS and USS of each monitor (smaps_rollup),
+ *      and what else each `run -d` left running.
+ *   2. Start and stop: `--count` sequential `run -d`, then `stop -t 0` and
+ *      `rm` of each, timed per command and in total, tools interleaved
+ *      round by round.
+ *
+ * Run as root:
+ *
+ *   RR_BIN=dist/rr node_modules/.bin/bun bench/lifecycle.ts [--containers 10] [--count 50] [--rounds 3]
+ *
+ * Informational only: it never fails on a timing.
+ */
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { BENCH_USER, ensureUser, type UserEnv } from "./lib/as-user.ts";
+import { makeBusyboxFixture } from "./lib/busybox-fixture.ts";
+import { podmanDetachedPeer, rrDetachedPeer, type DetachedContext, type DetachedPeer } from "./lib/detached-peers.ts";
+import { failureLine, quantile, runOnce, type Sample } from "./lib/measure.ts";
+import { enterPrivateMountNsIfNeeded } from "./lib/private-mount-ns.ts";
+import {
+  alive, childrenOf, commandLine, commName, killStarted, parentPid, pidsMarkedBy, procMemory, startTime, type ProcMemory,
+} from "./lib/proc.ts";
+import { ms, ratio, table } from "./lib/report.ts";
+
+const REPO = join(import.meta.dir, "..");
+
+const { values: opts } = parseArgs({
+  options: {
+    containers: { type: "string", default: "10" },
+    count: { type: "string", default: "50" },
+    rounds: { type: "string", default: "3" },
+  },
+});
+const perTool = Number(opts.containers), count = Number(opts.count), rounds = Number(opts.rounds);
+if (!(perTool > 0) || !(count > 0) || !(rounds > 0)) throw new Error("--containers, --count and --rounds must be > 0");
+if (process.getuid?.() !== 0) {
+  console.error("lifecycle: run me as root; I run the tools rootless as", BENCH_USER);
+  process.exit(2);
+}
+
+const ns = enterPrivateMountNsIfNeeded();
+if (ns && "exitCode" in ns) process.exit(ns.exitCode);
+const nsNote = ns && "note" in ns ? ns.note : undefined;
+
+/** RR_BIN (default dist/rr), copied so a rebuild by someone else mid-run cannot change what is measured. */
+function rrBinary(dir: string): string {
+  const built = resolve(REPO, process.env.RR_BIN ?? join("dist", "rr"));
+  if (!existsSync(built)) throw new Error(`${built} does not exist: build it with \`node_modules/.bin/bun run build.ts\` or set RR_BIN`);
+  const copy = join(dir, "rr");
+  copyFileSync(built, copy);
+  chmodSync(copy, 0o755);
+  return copy;
+}
+
+function capture(argv: string[]): { exitCode: number; stdout: string; stderr: string } {
+  const r = Bun.spawnSync(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  return { exitCode: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+const sleep = (msec: number) => Bun.sleepSync(msec);
+
+/** Rootless podman keeps one pause process per user, shared by all its containers. */
+function podmanPausePid(u: UserEnv): number | undefined {
+  const f = join(u.xdgRuntimeDir, "libpod", "tmp", "pause.pid");
+  if (!existsSync(f)) return undefined;
+  const pid = Number(readFileSync(f, "utf8").trim());
+  return pid > 1 && alive(pid) ? pid : undefined;
+}
+
+interface Detached {
+  tool: string;
+  name: string;
+  monitor: number;
+  container: number;
+  /** processes the `run -d` started that are neither of the two (judged again later: some are short-lived) */
+  extra: number[];
+  /** the monitor carries the marker: else the left-behind check cannot see this tool's processes */
+  seen: boolean;
+}
+
+interface MemoryRow {
+  peer: DetachedPeer;
+  started: Detached[];
+  error?: string;
+}
+
+/**
+ * Phase 1: `perTool` containers per tool, started alternately, all running at
+ * once. Every process carrying the temp dir that a `run -d` left behind is
+ * attributed to it: the monitor is expected, anything else is reported.
+ */
+function startForMemory(peers: DetachedPeer[], marker: string): MemoryRow[] {
+  const rows: MemoryRow[] = peers.map((peer) => ({ peer, started: [] }));
+  for (let i = 0; i < perTool; i++) {
+    for (const row of rows) {
+      if (row.error) continue;
+      const name = `mem-${i}`;
+      const before = new Set(pidsMarkedBy(marker));
+      const r = capture(row.peer.run(name));
+      if (r.exitCode !== 0) {
+        row.error = `run -d failed: ${failureLine({ ...r, wallMs: 0, cpuMs: 0 })}`;
+        continue;
+      }
+      try {
+        const { monitor, container } = row.peer.pids(name, r.stdout);
+        const after = pidsMarkedBy(marker);
+        const extra = after.filter((p) => !before.has(p) && p !== monitor && p !== container);
+        row.started.push({ tool: row.peer.name, name, monitor, container, extra, seen: after.includes(monitor) });
+      } catch (e) {
+        row.error = (e as Error).message;
+      }
+    }
+  }
+  return rows;
+}
+
+interface MemoryResult {
+  name: string;
+  monitorName: string;
+  mem: ProcMemory[];
+  /** per container: processes other than its monitor and PID 1 that it left running */
+  leftBehind: string[];
+  notes: string[];
+  error?: string;
+}
+
+function measureMemory(rows: MemoryRow[], u: UserEnv): MemoryResult[] {
+  const pause = podmanPausePid(u);
+  return rows.map(({ peer, started, error }) => {
+    const result: MemoryResult = { name: peer.name, monitorName: peer.monitorName, mem: [], leftBehind: [], notes: [], error };
+    for (const d of started) {
+      if (!alive(d.monitor)) { result.notes.push(`${d.name}: monitor ${d.monitor} is not running`); continue; }
+      if (!d.seen) result.notes.push(`${d.name}: the monitor does not carry the temp dir in its environment: processes it left cannot be told apart`);
+      if (parentPid(d.container) !== d.monitor) result.notes.push(`${d.name}: PID 1 ${d.container}'s parent is ${parentPid(d.container)}, not the monitor ${d.monitor}`);
+      const m = procMemory(d.monitor);
+      if (m) result.mem.push(m);
+      const kids = childrenOf(d.monitor).filter((p) => p !== d.container);
+      const extra = [...d.extra.filter((p) => p !== pause && alive(p)), ...kids];
+      for (const p of extra) result.leftBehind.push(`${d.name}: ${commName(p)} (${p}) ${commandLine(p).slice(0, 120)}`);
+    }
+    if (peer.name === "podman" && pause !== undefined) result.notes.push(`one pause process (${pause}, ${procMemory(pause)?.pssKb ?? "?"} KB PSS) shared by all containers`);
+    return result;
+  });
+}
+
+function memoryTable(results: MemoryResult[]): string {
+  const med = (r: MemoryResult, k: keyof ProcMemory) => quantile(r.mem.map((m) => m[k]), 0.5);
+  const base = results.find((r) => r.name === "rr" && r.mem.length);
+  const body = results.map((r) => {
+    if (!r.mem.length) return [r.name, r.monitorName, "-", "-", "-", "-", "-", `unavailable: ${r.error ?? "no monitor measured"}`];
+    const vs = base && r !== base
+      ? `${r.monitorName}/${base.monitorName} RSS ${ratio(med(r, "rssKb"), med(base, "rssKb"))} PSS ${ratio(med(r, "pssKb"), med(base, "pssKb"))}`
+      : "";
+    const left = r.leftBehind.length ? `${r.leftBehind.length}` : "0";
+    return [r.name, r.monitorName, String(r.mem.length), String(med(r, "rssKb")), String(med(r, "pssKb")), String(med(r, "ussKb")), left, vs];
+  });
+  return table(["tool", "monitor", "containers", "RSS KB", "PSS KB", "USS KB", "left behind", "ratio"], body);
+}
+
+/** Waits (up to 20 s) until the tool's processes are down to `expected` (monitors), so one phase's stragglers do not run into the next. */
+function settle(marker: string, expected: number, u: UserEnv): void {
+  const deadline = performance.now() + 20_000;
+  while (performance.now() < deadline) {
+    const pause = podmanPausePid(u);
+    if (pidsMarkedBy(marker).filter((p) => p !== pause).length <= expected) return;
+    sleep(50);
+  }
+  console.error(`warning: still ${pidsMarkedBy(marker).length} processes of the benchmark after 20 s; going on`);
+}
+
+interface Timings {
+  total: Record<Phase, number[]>;
+  each: Record<Phase, Sample[]>;
+  error?: string;
+}
+type Phase = "run -d" | "stop -t 0" | "rm";
+const PHASES: Phase[] = ["run -d", "stop -t 0", "rm"];
+
+/** One round for one tool: `count` × run -d, then stop, then rm, each phase timed in total and per command. */
+function timeRound(p: DetachedPeer, t: Timings, round: number, marker: string, u: UserEnv): void {
+  const names = Array.from({ length: count }, (_, i) => `lc-${round}-${i}`);
+  const argv: Record<Phase, (n: string) => string[]> = { "run -d": p.run, "stop -t 0": p.stop, rm: p.rm };
+  for (const phase of PHASES) {
+    const start = performance.now();
+    for (const n of names) {
+      const s = runOnce(argv[phase](n));
+      if (s.exitCode !== 0) {
+        t.error = `${phase} ${n} failed in round ${round}: ${failureLine(s)}`;
+        return;
+      }
+      t.each[phase].push(s);
+    }
+    t.total[phase].push(performance.now() - start);
+    settle(marker, phase === "run -d" ? count : 0, u);
+    if (phase === "run -d") {
+      const running = p.runningCount();
+      if (running !== count) { t.error = `round ${round}: ${running} of ${count} containers running after run -d`; return; }
+    }
+  }
+}
+
+function timingTable(peers: DetachedPeer[], timings: Map<string, Timings>): string {
+  const cols = peers.filter((p) => !timings.get(p.name)!.error);
+  const base = cols.find((p) => p.name === "rr");
+  const rows: string[][] = [];
+  const ratioCell = (f: (t: Timings) => number) => cols.filter((p) => p !== base)
+    .map((p) => (base ? `${p.name}/rr ${ratio(f(timings.get(p.name)!), f(timings.get(base.name)!))}` : "")).join("  ");
+  for (const phase of PHASES) {
+    const f = (t: Timings) => quantile(t.total[phase], 0.5);
+    rows.push([`${count} × ${phase}, s`, ...cols.map((p) => (f(timings.get(p.name)!) / 1000).toFixed(2)), ratioCell(f)]);
+  }
+  for (const phase of PHASES) {
+    const f = (t: Timings) => quantile(t.each[phase].map((s) => s.wallMs), 0.5);
+    const p90 = (t: Timings) => quantile(t.each[phase].map((s) => s.wallMs), 0.9);
+    rows.push([`one ${phase}, ms (p90)`, ...cols.map((p) => `${ms(f(timings.get(p.name)!))} (${ms(p90(timings.get(p.name)!))})`), ratioCell(f)]);
+  }
+  for (const phase of PHASES) {
+    const f = (t: Timings) => quantile(t.each[phase].map((s) => s.cpuMs), 0.5);
+    rows.push([`one ${phase}, cpu ms`, ...cols.map((p) => ms(f(timings.get(p.name)!))), ratioCell(f)]);
+  }
+  const out = table(["median", ...cols.map((p) => p.name), "ratio"], rows);
+  const failed = peers.filter((p) => timings.get(p.name)!.error).map((p) => `${p.name}: unavailable: ${timings.get(p.name)!.error}`);
+  return [out, ...failed].join("\n");
+}
+
+function printGoal(results: MemoryResult[]): void {
+  const rr = results.find((r) => r.name === "rr"), pm = results.find((r) => r.name === "podman");
+  console.log("Goal: monitor no bigger than conmon");
+  if (!rr?.mem.length || !pm?.mem.length) { console.log("  n/a (rr or podman unavailable)"); return; }
+  const med = (r: MemoryResult, k: keyof ProcMemory) => quantile(r.mem.map((m) => m[k]), 0.5);
+  const ok = med(rr, "rssKb") <= med(pm, "rssKb") && med(rr, "pssKb") <= med(pm, "pssKb");
+  console.log(`  ${ok ? "PASS" : "MISS"}  (rr-monitor RSS ${med(rr, "rssKb")} KB, PSS ${med(rr, "pssKb")} KB; ` +
+    `conmon RSS ${med(pm, "rssKb")} KB, PSS ${med(pm, "pssKb")} KB)`);
+}
+
+/** Last resort after the tools' own removal: SIGKILL every process carrying the temp dir, and its descendants. */
+function killLeftovers(marker: string): void {
+  const seen = new Set<number>();
+  const walk = (pid: number) => {
+    if (seen.has(pid)) return;
+    seen.add(pid);
+    childrenOf(pid).forEach(walk);
+  };
+  pidsMarkedBy(marker).forEach(walk);
+  const victims = [...seen].map((pid) => [pid, startTime(pid)] as const);
+  if (victims.length) console.error(`cleanup: killing ${victims.length} leftover process(es): ${victims.map(([p]) => `${commName(p)} (${p})`).join(", ")}`);
+  for (const [pid, started] of victims) killStarted(pid, started);
+}
+
+async function main(): Promise<void> {
+  const { uid, gid } = await ensureUser();
+  const dir = mkdtempSync(join(tmpdir(), "rr-bench-lifecycle-"));
+  chmodSync(dir, 0o755);
+  const u: UserEnv = { user: BENCH_USER, uid, gid, home: join(dir, "home"), xdgRuntimeDir: join(dir, "xdg") };
+  const peers: DetachedPeer[] = [];
+  const unavailable: string[] = [];
+  try {
+    Bun.spawnSync(["mkdir", "-m", "700", u.home, u.xdgRuntimeDir]);
+    Bun.spawnSync(["chown", "-R", `${uid}:${gid}`, dir]);
+    const ctx: DetachedContext = { u, dir, fixture: makeBusyboxFixture(dir, u), rrBinary: rrBinary(dir) };
+    const version = (argv: string[]) => capture(argv).stdout.split("\n")[0]!.trim();
+    for (const [name, make] of [["rr", rrDetachedPeer], ["podman", podmanDetachedPeer]] as const) {
+      try {
+        peers.push(make(ctx));
+      } catch (e) {
+        unavailable.push(`${name}: unavailable: ${(e as Error).message.split("\n")[0]}`);
+      }
+    }
+
+    console.error(`memory: ${perTool} detached containers per tool…`);
+    const started = startForMemory(peers, dir);
+    sleep(1000); // let every monitor reach its steady state
+    const memory = measureMemory(started, u);
+    for (const { peer, started: s } of started) {
+      for (const d of s) capture(peer.stop(d.name));
+      for (const d of s) capture(peer.rm(d.name));
+    }
+    settle(dir, 0, u);
+
+    const timings = new Map<string, Timings>(peers.map((p) => [p.name, {
+      total: { "run -d": [], "stop -t 0": [], rm: [] }, each: { "run -d": [], "stop -t 0": [], rm: [] },
+    }]));
+    for (let round = 1; round <= rounds; round++) {
+      // Alternate who goes first, so neither always runs on a machine the other just loaded.
+      const order = round % 2 ? peers : [...peers].reverse();
+      for (const p of order) {
+        const t = timings.get(p.name)!;
+        if (t.error) continue;
+        console.error(`round ${round}/${rounds}: ${p.name}…`);
+        timeRound(p, t, round, dir, u);
+        if (t.error) console.error(`${p.name}: ${t.error}`);
+      }
+    }
+
+    console.log(`detached containers, rootless as ${BENCH_USER}; ${version([ctx.rrBinary, "--version"])}; ` +
+      `${version(["podman", "--version"])}; ${version(["conmon", "--version"])}`);
+    console.log(`${navigator.hardwareConcurrency} cores, kernel ${capture(["uname", "-r"]).stdout.trim()}\n`);
+    console.log(`Memory per detached container: ${perTool} \`sleep 1000\` containers per tool, all running at once; median per monitor`);
+    console.log(memoryTable(memory));
+    for (const r of memory) {
+      for (const l of r.leftBehind) console.log(`  ${r.name} left behind: ${l}`);
+      for (const n of r.notes) console.log(`  ${r.name}: ${n}`);
+    }
+    console.log(`\nStart and stop ${count} detached containers one after another: ${rounds} rounds, tools interleaved`);
+    console.log(timingTable(peers, timings));
+    console.log();
+    for (const p of peers) console.log(`${p.name}: ${p.run("NAME").slice(p.run("NAME").indexOf("-i") + 1).filter((a) => !/^[A-Z_]+=/.test(a)).join(" ")}${p.note ? `\n  (${p.note})` : ""}`);
+    for (const l of unavailable) console.log(l);
+    if (nsNote) console.log(`note: ${nsNote}`);
+    console.log();
+    printGoal(memory);
+  } finally {
+    for (const p of peers) p.removeContainers();
+    killLeftovers(dir);
+    for (const p of peers) p.removeStore();
+    killLeftovers(dir); // podman unshare starts a new pause process
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
