@@ -226,8 +226,16 @@ function timingTable(peers: DetachedPeer[], timings: Map<string, Timings>): stri
     rows.push([`one ${phase}, cpu ms`, ...cols.map((p) => ms(f(timings.get(p.name)!))), ratioCell(f)]);
   }
   const out = table(["median", ...cols.map((p) => p.name), "ratio"], rows);
+  // Does a start cost more with more containers (a scan of every record)? The first tenth against the last.
+  const tenth = Math.max(1, Math.floor(count / 10));
+  const growth = cols.map((p) => {
+    const each = timings.get(p.name)!.each["run -d"];
+    const at = (from: number) => each.filter((_, i) => i % count >= from && i % count < from + tenth).map((s) => s.wallMs);
+    return `${p.name} ${ms(quantile(at(0), 0.5))} → ${ms(quantile(at(count - tenth), 0.5))} ms`;
+  });
+  const scaling = `run -d with 0–${tenth - 1} vs ${count - tenth}–${count - 1} containers already running: ${growth.join(", ")}`;
   const failed = peers.filter((p) => timings.get(p.name)!.error).map((p) => `${p.name}: unavailable: ${timings.get(p.name)!.error}`);
-  return [out, ...failed].join("\n");
+  return [out, scaling, ...failed].join("\n");
 }
 
 function printGoal(results: MemoryResult[]): void {

@@ -38,7 +38,7 @@ export async function startContainer(
   let fuse: FuseMount | undefined;
   try {
     const prepared = prepareStart(root, rec, env.identity, { dieWithParent: true });
-    cgroup = cgroupForStart(rec.id, req.resources, (m) => env.warn(m));
+    cgroup = cgroupForStart(rec.id, req.resources, (m) => env.warn(m), { always: true });
     const launched = await launchMonitored({
       monitor: await monitorExecutable(root),
       containerDir: dir,

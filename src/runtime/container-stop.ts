@@ -6,6 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { signalNumber } from "./signals.ts";
+import { thawContainer } from "./freezer.ts";
 import {
   CONTAINER_FILES, containerDir, processStartTime, readContainer, updateContainer, type ContainerRecord,
 } from "../store/container-store.ts";
@@ -66,8 +67,9 @@ export async function stopContainer(root: string, rec: ContainerRecord, opts: { 
   if (!isLive(rec)) return rec;
   markNoRestart(root, rec.id);
   if (rec.state.status === "paused") {
-    // a frozen process cannot act on its stop signal; SIGKILL still works and leaves nothing frozen behind
+    // a frozen process cannot act on its stop signal: kill it, then thaw so the kill is delivered (as Docker)
     signal(rec.state.pid, "SIGKILL");
+    await thawContainer({ pid: rec.state.pid!, cgroupPaths: rec.cgroupPaths }).catch(() => {});
   } else if (alive(rec)) {
     const timeout = opts.timeout ?? rec.stopTimeout ?? DEFAULT_STOP_TIMEOUT;
     signal(rec.state.pid, signalNumber(opts.signal ?? rec.stopSignal ?? "SIGTERM"));
@@ -88,6 +90,7 @@ export async function killContainer(root: string, rec: ContainerRecord, sig: str
     throw new ConflictError(`cannot kill container ${rec.name}: container is paused`, { hint: "Unpause it first, or kill it with SIGKILL." });
   }
   signal(rec.state.pid, n);
+  if (rec.state.status === "paused") await thawContainer({ pid: rec.state.pid!, cgroupPaths: rec.cgroupPaths }).catch(() => {});
   if (n === 9) await exitedWithin(rec, 10_000);
 }
 

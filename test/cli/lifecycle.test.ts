@@ -60,14 +60,20 @@ describe.skipIf(!!skip).each(MODES)(`container lifecycle (%s)${skip ? ` — skip
   });
 
   test("create → start → stop → start → kill → rm, with ps at each step", async () => {
-    const id = ok(["create", "--name", "seed", "busybox", "sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"]).trim();
+    const id = ok(["create", "--name", "seed", "busybox", "sh", "-c", "trap 'exit 0' TERM; echo ready; while true; do sleep 0.1; done"]).trim();
     expect(id).toMatch(/^[0-9a-f]{64}$/);
     expect(status("seed")).toBe("created");
     expect(ok(["ps", "-a"])).toMatch(/seed/);
     expect(ok(["start", "seed"])).toBe("seed\n");
     expect(status("seed")).toBe("running");
+    await until(() => rr(["logs", "seed"]).stdout === "ready\n"); // its TERM trap is set
     const pid = record("seed").state.pid!;
     expect(readFileSync(`/proc/${pid}/cmdline`, "utf8")).toContain("trap");
+    expect(ok(["pause", "seed"])).toBe("seed\n");
+    expect(status("seed")).toBe("paused");
+    expect(rr(["pause", "seed"]).stderr).toContain("is already paused");
+    expect(ok(["unpause", "seed"])).toBe("seed\n");
+    expect(status("seed")).toBe("running");
     expect(ok(["stop", "seed"])).toBe("seed\n");
     expect(status("seed")).toBe("exited");
     expect(exitCode("seed")).toBe(0); // its TERM trap ran: no SIGKILL was needed
@@ -78,6 +84,17 @@ describe.skipIf(!!skip).each(MODES)(`container lifecycle (%s)${skip ? ` — skip
     expect(exitCode("seed")).toBe(137);
     expect(ok(["rm", "seed"])).toBe("seed\n");
     expect(status("seed")).toBe("gone");
+  });
+
+  test("a paused container stops, and rm -f removes it, without hanging on the freezer", async () => {
+    ok(["run", "-d", "--name", "frozen", "busybox", "sleep", "30"]);
+    ok(["pause", "frozen"]);
+    expect(ok(["stop", "-t", "5", "frozen"])).toBe("frozen\n");
+    expect(status("frozen")).toBe("exited");
+    ok(["start", "frozen"]);
+    ok(["pause", "frozen"]);
+    expect(ok(["rm", "-f", "frozen"])).toBe("frozen\n");
+    expect(status("frozen")).toBe("gone");
   });
 
   test("run -d prints the id while the container runs, and logs keeps stdout and stderr apart", async () => {
@@ -115,13 +132,15 @@ describe.skipIf(!!skip).each(MODES)(`container lifecycle (%s)${skip ? ` — skip
     ok(["rm", "att", "att-in"]);
   });
 
-  test("stop sends the stop signal, then SIGKILL after -t", () => {
+  test("stop sends the stop signal, then SIGKILL after -t", async () => {
     ok(["run", "-d", "--name", "stubborn", "busybox", "sh", "-c", "trap '' TERM; while true; do sleep 0.1; done"]);
     const t0 = Date.now();
     ok(["stop", "-t", "1", "stubborn"]);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
     expect(exitCode("stubborn")).toBe(137);
-    ok(["run", "-d", "--name", "usr1", "--stop-signal", "USR1", "busybox", "sh", "-c", "trap 'exit 42' USR1; while true; do sleep 0.1; done"]);
+    // PID 1 ignores signals it has no handler for: wait until the trap is set
+    ok(["run", "-d", "--name", "usr1", "--stop-signal", "USR1", "busybox", "sh", "-c", "trap 'exit 42' USR1; echo ready; while true; do sleep 0.1; done"]);
+    await until(() => rr(["logs", "usr1"]).stdout === "ready\n");
     ok(["stop", "usr1"]);
     expect(exitCode("usr1")).toBe(42);
     ok(["rm", "stubborn", "usr1"]);
