@@ -249,7 +249,8 @@ function printGoal(results: MemoryResult[]): void {
 }
 
 /** Last resort after the tools' own removal: SIGKILL every process carrying the temp dir, and its descendants. */
-function killLeftovers(marker: string): void {
+function killLeftovers(marker: string, u: UserEnv): void {
+  const pause = podmanPausePid(u); // expected: rootless podman's shared pause process
   const seen = new Set<number>();
   const walk = (pid: number) => {
     if (seen.has(pid)) return;
@@ -258,7 +259,8 @@ function killLeftovers(marker: string): void {
   };
   pidsMarkedBy(marker).forEach(walk);
   const victims = [...seen].map((pid) => [pid, startTime(pid)] as const);
-  if (victims.length) console.error(`cleanup: killing ${victims.length} leftover process(es): ${victims.map(([p]) => `${commName(p)} (${p})`).join(", ")}`);
+  const unexpected = victims.filter(([p]) => p !== pause);
+  if (unexpected.length) console.error(`cleanup: killing ${unexpected.length} leftover process(es): ${unexpected.map(([p]) => `${commName(p)} (${p})`).join(", ")}`);
   for (const [pid, started] of victims) killStarted(pid, started);
 }
 
@@ -326,9 +328,9 @@ async function main(): Promise<void> {
     printGoal(memory);
   } finally {
     for (const p of peers) p.removeContainers();
-    killLeftovers(dir);
+    killLeftovers(dir, u);
     for (const p of peers) p.removeStore();
-    killLeftovers(dir); // podman unshare starts a new pause process
+    killLeftovers(dir, u); // podman unshare starts a new pause process
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -44,5 +44,20 @@ describe.skipIf(!!skip).each(MODES.flatMap((m) => DRIVERS.map((d) => [m, d] as c
       expect(sb.ok(mode, ["ps", "-a", "-q"])).toBe("");
       expect(fuseDaemons()).toBe(0);
     });
+
+    test("a detached container keeps its files across stop and start, and its daemon ends with it", async () => {
+      sb.ok(mode, ["run", "-d", "--name", "kept", "multi", "sh", "-c", "echo $$ >> /etc/runs; sleep 30"], { env });
+      sb.ok(mode, ["stop", "-t", "0", "kept"], { env });
+      sb.ok(mode, ["start", "kept"], { env });
+      let runs = "";
+      for (let i = 0; i < 100 && runs.split("\n").length < 3; i++) {
+        runs = sb.rr(mode, ["exec", "kept", "cat", "/etc/runs"], { env }).stdout;
+        await Bun.sleep(20);
+      }
+      expect(runs).toBe("1\n1\n"); // written twice, each time by a new PID 1
+      sb.ok(mode, ["rm", "-f", "kept"], { env });
+      for (let i = 0; i < 100 && fuseDaemons(); i++) await Bun.sleep(20);
+      expect(fuseDaemons()).toBe(0);
+    });
   },
 );

@@ -6,7 +6,7 @@
  */
 import type { Command } from "../command.ts";
 import { bool, parseArgs, str } from "../args.ts";
-import { NotFoundError, RrError, UsageError } from "../../errors.ts";
+import { NotFoundError, UsageError } from "../../errors.ts";
 import { familiarize } from "../../image/reference.ts";
 import { findContainer } from "../../store/container-store.ts";
 import type { ImageRecord } from "../../store/image-store.ts";
@@ -38,11 +38,15 @@ Options:
     }
     const { store } = await openCliStore(ctx);
     const found: unknown[] = [];
-    const missing: string[] = [];
+    const problems: unknown[] = [];
     for (const name of positionals) {
-      const obj = lookup(store, name, type, bool(options, "size"));
-      if (obj === undefined) missing.push(name);
-      else found.push(obj);
+      try {
+        const obj = lookup(store, name, type, bool(options, "size"));
+        if (obj === undefined) problems.push(new NotFoundError(`No such ${type ?? "object"}: ${name}`));
+        else found.push(obj);
+      } catch (err) {
+        problems.push(err); // an ambiguous id prefix, a damaged record: this name fails, the others print
+      }
     }
     const format = str(options, "format");
     if (format === undefined || format === "json") {
@@ -51,9 +55,8 @@ Options:
       const t = compileTemplate(format.replace(/\\t/g, "\t").replace(/\\n/g, "\n"));
       for (const obj of found) ctx.out(t(obj));
     }
-    const what = type ?? "object";
-    for (const name of missing) report(new NotFoundError(`No such ${what}: ${name}`));
-    return missing.length ? 1 : 0;
+    for (const err of problems) report(err);
+    return problems.length ? 1 : 0;
   },
 };
 
@@ -65,7 +68,7 @@ function lookup(store: Store, name: string, type: string | undefined, size: bool
       const rw = containerSizeRw(store.root, c);
       return containerJson(store.root, c, { rw, rootFs: rw + (store.images.find(c.imageId)?.size ?? 0) });
     } catch (err) {
-      if (!(err instanceof NotFoundError) && !(err instanceof RrError && err.code === "AMBIGUOUS")) throw err;
+      if (!(err instanceof NotFoundError)) throw err;
     }
   }
   if (type !== "container") {

@@ -11,7 +11,7 @@ import {
   closeSync, constants, fchmodSync, fchownSync, fstatSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync,
   mkdirSync, openSync, readdirSync, readlinkSync, rmdirSync, symlinkSync, unlinkSync, type Stats,
 } from "node:fs";
-import { RrError } from "../../errors.ts";
+import { RrError, strerror } from "../../errors.ts";
 import { lgetxattr, llistxattr, lsetxattr, mknod } from "../../sys/libc.ts";
 
 /** Not in node's constants: an fd that names an inode without opening it. */
@@ -19,6 +19,12 @@ const O_PATH = 0o10000000;
 
 export function errnoCode(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException)?.code;
+}
+
+/** A file system error without the /proc/self/fd path it was raised on: "Read-only file system". */
+export function plainCause(err: unknown): unknown {
+  const errno = (err as NodeJS.ErrnoException)?.errno;
+  return typeof errno === "number" && !(err instanceof RrError) ? new Error(strerror(Math.abs(errno))) : err;
 }
 
 /** One path component: never empty, `.`, `..` or containing a slash. */
