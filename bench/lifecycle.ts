@@ -51,7 +51,7 @@ const nsNote = ns && "note" in ns ? ns.note : undefined;
 
 /** RR_BIN (default dist/rr), copied so a rebuild by someone else mid-run cannot change what is measured. */
 function rrBinary(dir: string): string {
-  const built = resolve(REPO, process.env.RR_BIN ?? join("dist", "rr"));
+  const built = process.env.RR_BIN ? resolve(process.env.RR_BIN) : join(REPO, "dist", "rr");
   if (!existsSync(built)) throw new Error(`${built} does not exist: build it with \`node_modules/.bin/bun run build.ts\` or set RR_BIN`);
   const copy = join(dir, "rr");
   copyFileSync(built, copy);
@@ -75,7 +75,6 @@ function podmanPausePid(u: UserEnv): number | undefined {
 }
 
 interface Detached {
-  tool: string;
   name: string;
   monitor: number;
   container: number;
@@ -112,7 +111,7 @@ function startForMemory(peers: DetachedPeer[], marker: string): MemoryRow[] {
         const { monitor, container } = row.peer.pids(name, r.stdout);
         const after = pidsMarkedBy(marker);
         const extra = after.filter((p) => !before.has(p) && p !== monitor && p !== container);
-        row.started.push({ tool: row.peer.name, name, monitor, container, extra, seen: after.includes(monitor) });
+        row.started.push({ name, monitor, container, extra, seen: after.includes(monitor) });
       } catch (e) {
         row.error = (e as Error).message;
       }
@@ -158,8 +157,8 @@ function memoryTable(results: MemoryResult[]): string {
     const vs = base && r !== base
       ? `${r.monitorName}/${base.monitorName} RSS ${ratio(med(r, "rssKb"), med(base, "rssKb"))} PSS ${ratio(med(r, "pssKb"), med(base, "pssKb"))}`
       : "";
-    const left = r.leftBehind.length ? `${r.leftBehind.length}` : "0";
-    return [r.name, r.monitorName, String(r.mem.length), String(med(r, "rssKb")), String(med(r, "pssKb")), String(med(r, "ussKb")), left, vs];
+    return [r.name, r.monitorName, String(r.mem.length), String(med(r, "rssKb")), String(med(r, "pssKb")), String(med(r, "ussKb")),
+      String(r.leftBehind.length), vs];
   });
   return table(["tool", "monitor", "containers", "RSS KB", "PSS KB", "USS KB", "left behind", "ratio"], body);
 }
@@ -200,7 +199,13 @@ function timeRound(p: DetachedPeer, t: Timings, round: number, marker: string, u
     t.total[phase].push(performance.now() - start);
     settle(marker, phase === "run -d" ? count : 0, u);
     if (phase === "run -d") {
-      const running = p.runningCount();
+      let running: number;
+      try {
+        running = p.runningCount();
+      } catch (e) {
+        t.error = `round ${round}: ps failed: ${(e as Error).message}`;
+        return;
+      }
       if (running !== count) { t.error = `round ${round}: ${running} of ${count} containers running after run -d`; return; }
     }
   }
@@ -226,16 +231,17 @@ function timingTable(peers: DetachedPeer[], timings: Map<string, Timings>): stri
     rows.push([`one ${phase}, cpu ms`, ...cols.map((p) => ms(f(timings.get(p.name)!))), ratioCell(f)]);
   }
   const out = table(["median", ...cols.map((p) => p.name), "ratio"], rows);
-  // Does a start cost more with more containers (a scan of every record)? The first tenth against the last.
+  // Does a command cost more with more containers (a scan of every record)? The first tenth of each phase against the last:
+  // run -d goes from 0 to count containers, stop sees all of them, rm goes from count down to 1.
   const tenth = Math.max(1, Math.floor(count / 10));
-  const growth = cols.map((p) => {
-    const each = timings.get(p.name)!.each["run -d"];
-    const at = (from: number) => each.filter((_, i) => i % count >= from && i % count < from + tenth).map((s) => s.wallMs);
-    return `${p.name} ${ms(quantile(at(0), 0.5))} → ${ms(quantile(at(count - tenth), 0.5))} ms`;
-  });
-  const scaling = `run -d with 0–${tenth - 1} vs ${count - tenth}–${count - 1} containers already running: ${growth.join(", ")}`;
+  const slice = (t: Timings, phase: Phase, from: number) =>
+    quantile(t.each[phase].filter((_, i) => i % count >= from && i % count < from + tenth).map((s) => s.wallMs), 0.5);
+  const growth = table(["first vs last tenth, ms", ...cols.map((p) => p.name)], PHASES.map((phase) => [
+    `${phase} (${tenth} of ${count})`,
+    ...cols.map((p) => `${ms(slice(timings.get(p.name)!, phase, 0))} → ${ms(slice(timings.get(p.name)!, phase, count - tenth))}`),
+  ]));
   const failed = peers.filter((p) => timings.get(p.name)!.error).map((p) => `${p.name}: unavailable: ${timings.get(p.name)!.error}`);
-  return [out, scaling, ...failed].join("\n");
+  return [out, "", growth, ...failed].join("\n");
 }
 
 function printGoal(results: MemoryResult[]): void {

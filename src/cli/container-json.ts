@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { RunRequest, UserMount } from "../runtime/run-request.ts";
 import { mergeEnv } from "../runtime/spec.ts";
 import { CONTAINER_FILES, containerDir, type ContainerRecord } from "../store/container-store.ts";
-import { containerLabels } from "./container-row.ts";
+import { containerLabels, isActive } from "./container-row.ts";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 
@@ -35,7 +35,7 @@ export function containerJson(root: string, rec: ContainerRecord, size?: { rw: n
   const spec = readSpec(join(dir, CONTAINER_FILES.spec));
   const [path = "", ...args] = rec.command;
   const s = rec.state;
-  const live = s.status === "running" || s.status === "paused" || s.status === "restarting";
+  const live = isActive(rec);
   const file = (name: string) => (existsSync(join(dir, name)) ? join(dir, name) : "");
   const mounts = req.mounts ?? [];
   return {

@@ -21,6 +21,9 @@ export interface RowOptions {
 
 interface BindLike { type?: string; source?: string; destination?: string; readonly?: boolean }
 
+/** Running in Docker's sense (listed without -a, counted ACTIVE): running, paused or restarting. */
+export const isActive = (c: ContainerRecord) => c.state.status === "running" || c.state.status === "paused" || c.state.status === "restarting";
+
 /** Image labels under the container's own, as Docker merges them into Config.Labels. */
 export function containerLabels(rec: ContainerRecord): Record<string, string> {
   const fromImage = (rec.imageConfig?.Labels ?? {}) as Record<string, string>;

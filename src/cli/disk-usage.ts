@@ -50,5 +50,3 @@ export function diskUsage(root: string, images: ImageRecord[]): DiskUsage {
     containers: containers.map((rec) => ({ rec, sizeRw: containerSizeRw(root, rec) })),
   };
 }
-
-export const isActive = (c: ContainerRecord) => c.state.status === "running" || c.state.status === "paused" || c.state.status === "restarting";

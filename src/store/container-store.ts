@@ -174,14 +174,33 @@ export function listContainers(root: string): ContainerRecord[] {
   });
 }
 
-/** By full id, unique id prefix, or name (Docker's order). */
+/**
+ * By full id, name, or unique id prefix (Docker's order). A name costs one
+ * readlink (names/ holds the reservations), a prefix one directory listing:
+ * no record is read but the one returned.
+ */
 export function findContainer(root: string, ref: string): ContainerRecord {
-  const all = listContainers(root);
-  const exact = all.find((c) => c.id === ref || c.name === ref || c.name === ref.replace(/^\//, ""));
-  if (exact) return exact;
-  const prefixed = /^[0-9a-f]+$/.test(ref) ? all.filter((c) => c.id.startsWith(ref)) : [];
-  if (prefixed.length === 1) return prefixed[0]!;
-  if (prefixed.length > 1) {
+  const byId = (id: string) => {
+    const r = readRecord(root, id);
+    return r && withLiveStatus(r, root);
+  };
+  if (/^[0-9a-f]{64}$/.test(ref)) {
+    const r = byId(ref);
+    if (r) return r;
+  }
+  const name = ref.replace(/^\//, "");
+  if (VALID_NAME.test(name)) {
+    const owner = nameOwner(join(namesDir(root), name));
+    const r = owner && byId(owner.id);
+    if (r && r.name === name) return r;
+  }
+  let ids: string[] = [];
+  if (/^[0-9a-f]+$/.test(ref)) {
+    try { ids = readdirSync(containersDir(root)).filter((n) => n.length === 64 && n.startsWith(ref)); } catch {}
+  }
+  const found = ids.flatMap((id) => byId(id) ?? []);
+  if (found.length === 1) return found[0]!;
+  if (found.length > 1) {
     throw new RrError(`multiple containers match the id prefix "${ref}"`, { code: "AMBIGUOUS", hint: "Use more characters of the id, or the name." });
   }
   throw new NotFoundError(`No such container: ${ref}`);

@@ -108,7 +108,7 @@ describe.skipIf(!!skip).each(MODES)(`rr inspect containers (%s)${skip ? ` — sk
     ok("run", "--name", "busybox", "busybox", "true"); // a container named like the image
     const { argv, env } = sb.command(mode, ["run", "--name", "live", "busybox", "sleep", "60"]);
     live = Bun.spawn(argv, { env, stdout: "ignore", stderr: "pipe" });
-    for (let i = 0; i < 100 && !rr("ps", "-q").stdout.trim(); i++) await Bun.sleep(50);
+    for (let i = 0; i < 300 && !rr("ps", "-q").stdout.trim(); i++) await Bun.sleep(50);
   });
   afterAll(async () => {
     live?.kill("SIGKILL");

@@ -254,7 +254,7 @@ describe.skipIf(!!skip).each(MODES)(`rr ps (%s)${skip ? ` — skipped: ${skip}` 
     ok("create", "--name", "fresh", "multi", "true");
     const { argv, env } = sb.command(mode, ["run", "--name", "live", "busybox", "sleep", "60"]);
     live = Bun.spawn(argv, { env, stdout: "ignore", stderr: "pipe" });
-    for (let i = 0; i < 100 && !rr("ps", "-q").stdout.trim(); i++) await Bun.sleep(50);
+    for (let i = 0; i < 300 && !rr("ps", "-q").stdout.trim(); i++) await Bun.sleep(50);
   });
   afterAll(async () => {
     live?.kill("SIGKILL");
@@ -351,6 +351,14 @@ describe.skipIf(!!skip).each(MODES)(`rr ps (%s)${skip ? ` — skipped: ${skip}` 
     const copied = ok("inspect", "-f", "{{.Driver}}", "web").trim() === "copy";
     expect(out[1]).toMatch(copied ? /web +2\.1\dMB \(virtual 4\.\d+MB\)$/ : /web +6B \(virtual 2\.1\dMB\)$/);
     if (!copied) expect(ok("ps", "-a", "--filter", "name=^db$", "--format", "{{.Size}}")).toMatch(/^0B \(virtual 2\.1\dMB\)\n$/);
+  });
+
+  test("a listing longer than a pipe holds reaches a slow reader whole", () => {
+    // 5 lines of 64 × 250 bytes: past the pipe's 64 KiB, which an exit before the flush used to cut
+    const format = "{{.ID}}".repeat(250);
+    const { argv, env } = sb.command(mode, ["ps", "-a", "--no-trunc", "--format", format]);
+    const p = Bun.spawnSync(["sh", "-c", '"$@" | (sleep 0.5; wc -c)', "sh", ...argv], { env, stdout: "pipe", stderr: "pipe" });
+    expect(p.stdout.toString().trim()).toBe(String(5 * (64 * 250 + 1)));
   });
 
   test("rename: renames, refuses a taken or invalid name, and works on a running container", () => {

@@ -46,9 +46,17 @@ describe.skipIf(!!skip).each(MODES)(`rr container prune / system (%s)${skip ? ` 
     const { argv, env } = sb.command(mode, ["run", "--name", name, "busybox", "sleep", "60"], s.env);
     const child = Bun.spawn(argv, { env, stdout: "ignore", stderr: "pipe" });
     children.push(child);
-    for (let i = 0; i < 100 && !s.ok("ps", "-q", "--filter", `name=^${name}$`).trim(); i++) await Bun.sleep(50);
+    for (let i = 0; i < 300 && !s.ok("ps", "-q", "--filter", `name=^${name}$`).trim(); i++) await Bun.sleep(50);
     expect(s.ok("ps", "--format", "{{.Names}}", "--filter", `name=^${name}$`)).toBe(`${name}\n`);
     return child;
+  };
+
+  /** Kills the foreground rr of a running container and waits until ps no longer shows it running (its process dies after rr). */
+  const stopRunning = async (s: ReturnType<typeof fresh>, child: ReturnType<typeof Bun.spawn>, name: string) => {
+    child.kill("SIGKILL");
+    await child.exited;
+    for (let i = 0; i < 300 && s.ok("ps", "-q", "--filter", `name=^${name}$`).trim(); i++) await Bun.sleep(50);
+    expect(s.ok("ps", "-q", "--filter", `name=^${name}$`)).toBe("");
   };
 
   test("container prune removes exited and created containers and keeps the running one", async () => {
@@ -72,8 +80,7 @@ describe.skipIf(!!skip).each(MODES)(`rr container prune / system (%s)${skip ? ` 
     expect(existsSync(`${s.root}/containers/names/done1`)).toBe(false);
     expect(readdirSync(`${s.root}/tmp`)).toEqual([]);
     expect(s.ok("container", "prune", "-f")).toBe("Total reclaimed space: 0B\n");
-    running.kill("SIGKILL");
-    await running.exited;
+    await stopRunning(s, running, "up");
     s.ok("run", "--name", "done1", "busybox", "true"); // the pruned name is free again
   });
 
@@ -122,8 +129,7 @@ describe.skipIf(!!skip).each(MODES)(`rr container prune / system (%s)${skip ? ` 
     expect(verbose).toContain("\n\nContainers space usage:\n\nCONTAINER ID   IMAGE     COMMAND                  LOCAL VOLUMES   SIZE      CREATED");
     if (!copy) expect(verbose).toMatch(/\n[0-9a-f]{12} +busybox +"sh -c 'head -c 5000…" +0 +5kB +.* ago +Exited \(0\) .* ago +writer\n/);
     expect(verbose).toEndWith("\n\nLocal Volumes space usage:\n\nVOLUME NAME   LINKS     SIZE\n\nBuild cache usage: 0B\n\nCACHE ID   CACHE TYPE   SIZE      CREATED   LAST USED   USAGE     SHARED\n");
-    running.kill("SIGKILL");
-    await running.exited;
+    await stopRunning(s, running, "idle");
   });
 
   test("system prune: stopped containers and dangling images; -a every unused image; the running container stays", async () => {
@@ -151,8 +157,7 @@ describe.skipIf(!!skip).each(MODES)(`rr container prune / system (%s)${skip ? ` 
     expect(s.ok("images", "--format", "{{.Repository}}")).toBe("busybox\n"); // the running container's image stays
     expect(s.ok("ps", "--format", "{{.Names}}")).toBe("busy\n");
     expect(readdirSync(`${s.root}/layers`)).toHaveLength(1);
-    running.kill("SIGKILL");
-    await running.exited;
+    await stopRunning(s, running, "busy");
     expect(s.ok("system", "prune", "-a", "-f")).toMatch(/^Deleted Containers:\n[0-9a-f]{64}\n\nDeleted Images:\nuntagged: busybox:latest\n/);
     expect(s.ok("images", "-q")).toBe("");
     expect(readdirSync(`${s.root}/layers`)).toEqual([]);

@@ -1,12 +1,85 @@
-// PLACEHOLDER: replaced by the owner of this command while issue 4 is under way.
+/**
+ * `rr commit [-a AUTHOR] [-c INSTRUCTION]... [-m MSG] CONTAINER [REPOSITORY[:TAG]]`
+ * (also `rr container commit`): the container's changes become one new
+ * layer on its image; prints the new image's id. The layer is written to
+ * `$ROOT/tmp`, verified as every blob is, and unpacked before the command
+ * returns, so the image runs at once. A failure leaves no image and no blob.
+ */
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import type { Command } from "../command.ts";
-import { UsageError } from "../../errors.ts";
+import { list, parseArgs, str } from "../args.ts";
+import { RrError, UsageError } from "../../errors.ts";
+import { openCliStore } from "../open-store.ts";
+import { unpackOrRollback } from "../unpack-or-rollback.ts";
+import { findContainer } from "../../store/container-store.ts";
+import { canonicalName } from "../../store/image-store.ts";
+import { commitImage, EMPTY_TAR_DIGEST } from "../../store/commit-image.ts";
+import type { StagedBlob } from "../../store/blob-store.ts";
+import { applyConfigChanges, parseConfigChanges } from "../../image/config-changes.ts";
+import { viewSpecFor } from "../../runtime/container-fs/view-spec.ts";
+import { withContainerFs } from "../../runtime/container-fs/runner.ts";
+import { containerConfigOf } from "../../runtime/container-fs/commit-config.ts";
+
+const USAGE = "Usage:  rr commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]";
 
 const command: Command = {
-  summary: "(not implemented yet)",
-  usage: "Usage:  rr commit",
-  async run() {
-    throw new UsageError("rr commit is not implemented yet");
+  summary: "Create a new image from a container's changes",
+  usage: `${USAGE}
+
+Create a new image from a container's changes
+
+Options:
+  -a, --author string    Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")
+  -c, --change list      Apply Dockerfile instruction to the created image
+  -m, --message string   Commit message`,
+  async run(argv, ctx) {
+    const { options, positionals } = parseArgs(argv, [
+      { name: "author", short: "a", value: true },
+      { name: "change", short: "c", value: true, multiple: true },
+      { name: "message", short: "m", value: true },
+    ], { command: "commit" });
+    if (positionals.length < 1 || positionals.length > 2) {
+      throw new UsageError(`"rr commit" requires at least 1 and at most 2 arguments`, { hint: USAGE });
+    }
+    const [ref, name] = positionals as [string, string | undefined];
+    const names = name === undefined ? [] : [canonicalName(name)];
+    const changes = parseConfigChanges(list(options, "change"));
+    const { store, identity } = await openCliStore(ctx);
+    const rec = findContainer(store.root, ref);
+    const base = store.images.find(rec.imageId);
+    if (!base) {
+      throw new RrError(`the image of container ${rec.name} (${rec.imageId.slice(7, 19)}) is no longer in the store`, {
+        hint: `Load or pull ${rec.image} again, then commit.`,
+      });
+    }
+    const config = applyConfigChanges(containerConfigOf(rec, base.config.config), changes);
+    const spec = viewSpecFor(store.root, rec, { live: false });
+    const dir = join(store.layout.tmp, `commit-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    try {
+      let layer: StagedBlob | undefined = await withContainerFs(identity, { spec, op: { op: "layer" } }, async (ch) => {
+        const staged = await store.blobs.stage(ch.data(), { dir, what: `the layer of container ${rec.name}` });
+        await ch.json();
+        return staged;
+      });
+      if (layer.digest === EMPTY_TAR_DIGEST) {
+        store.blobs.discard(layer);
+        layer = undefined;
+      }
+      const before = new Set(store.images.list().map((i) => i.id));
+      const image = commitImage(store, {
+        base, config, layer, names,
+        createdBy: (containerConfigOf(rec, base.config.config).Cmd ?? []).join(" "),
+        author: str(options, "author"),
+        comment: str(options, "message"),
+      });
+      await unpackOrRollback(ctx, store, identity, image, before.has(image.id), names);
+      ctx.out(image.id);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    return 0;
   },
 };
 export default command;

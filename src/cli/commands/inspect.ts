@@ -11,6 +11,7 @@ import { familiarize } from "../../image/reference.ts";
 import { findContainer } from "../../store/container-store.ts";
 import type { ImageRecord } from "../../store/image-store.ts";
 import type { Store } from "../../store/store.ts";
+import { CollectedOutput } from "../collected-output.ts";
 import { containerJson } from "../container-json.ts";
 import { containerSizeRw } from "../container-size.ts";
 import { compileTemplate } from "../go-template.ts";
@@ -49,12 +50,14 @@ Options:
       }
     }
     const format = str(options, "format");
+    const out = new CollectedOutput(ctx);
     if (format === undefined || format === "json") {
-      ctx.out(JSON.stringify(found, null, 4));
+      out.out(JSON.stringify(found, null, 4));
     } else {
       const t = compileTemplate(format.replace(/\\t/g, "\t").replace(/\\n/g, "\n"));
-      for (const obj of found) ctx.out(t(obj));
+      for (const obj of found) out.out(t(obj));
     }
+    out.flush();
     for (const err of problems) report(err);
     return problems.length ? 1 : 0;
   },

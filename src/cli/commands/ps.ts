@@ -8,8 +8,9 @@ import { bool, list, parseArgs, str } from "../args.ts";
 import { UsageError } from "../../errors.ts";
 import { listContainers, type ContainerRecord } from "../../store/container-store.ts";
 import { compilePsFilter, PS_FILTER_KEYS } from "../container-filters.ts";
+import { CollectedOutput } from "../collected-output.ts";
 import { ContainerImages } from "../container-images.ts";
-import { PS_HEADERS, PS_TABLE, psRow } from "../container-row.ts";
+import { isActive, PS_HEADERS, PS_TABLE, psRow } from "../container-row.ts";
 import { containerSizeRw } from "../container-size.ts";
 import { parseFilters } from "../filter-args.ts";
 import { goJson } from "../go-text.ts";
@@ -56,17 +57,19 @@ const command: Command = {
     }
 
     const root = ctx.storePaths().root;
+    const out = new CollectedOutput(ctx);
     const now = Date.now();
     const all = listContainers(root).sort(newestFirst);
     const images = new ContainerImages(root);
     const filter = compilePsFilter(filters, { containers: all, ancestorIds: (ref) => images.ancestorIds(ref) });
     const showAll = bool(o, "all") || limit > 0 || filter.impliesAll;
-    let shown = all.filter((c) => (showAll || c.state.status === "running" || c.state.status === "paused" || c.state.status === "restarting") && filter.test(c));
+    let shown = all.filter((c) => (showAll || isActive(c)) && filter.test(c));
     if (limit > 0) shown = shown.slice(0, limit);
 
     const trunc = !bool(o, "no-trunc");
     if (quiet) {
-      for (const c of shown) ctx.out(trunc ? c.id.slice(0, 12) : c.id);
+      for (const c of shown) out.out(trunc ? c.id.slice(0, 12) : c.id);
+      out.flush();
       return 0;
     }
     // Docker computes sizes for -s, or when the template asks for .Size
@@ -76,11 +79,12 @@ const command: Command = {
       size: withSize ? sizes(root, c, images) : undefined,
     }));
     if (format === "json") {
-      for (const r of rows) ctx.out(goJson(r));
-      return 0;
+      for (const r of rows) out.out(goJson(r));
+    } else {
+      const columns = bool(o, "size") ? `${PS_TABLE}\t{{.Size}}` : PS_TABLE;
+      printRows(out, rows, format, { headers: PS_HEADERS, columns: columns.slice("table ".length) });
     }
-    const columns = bool(o, "size") ? `${PS_TABLE}\t{{.Size}}` : PS_TABLE;
-    printRows(ctx, rows, format, { headers: PS_HEADERS, columns: columns.slice("table ".length) });
+    out.flush();
     return 0;
   },
 };

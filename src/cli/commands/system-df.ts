@@ -6,9 +6,10 @@ import type { Command } from "../command.ts";
 import { bool, parseArgs, str } from "../args.ts";
 import { UsageError } from "../../errors.ts";
 import { familiarize } from "../../image/reference.ts";
+import { CollectedOutput } from "../collected-output.ts";
 import { ContainerImages } from "../container-images.ts";
-import { psRow } from "../container-row.ts";
-import { diskUsage, isActive, type DiskUsage } from "../disk-usage.ts";
+import { isActive, psRow } from "../container-row.ts";
+import { diskUsage, type DiskUsage } from "../disk-usage.ts";
 import { formatTable, humanSize, shortId, timeAgo } from "../format.ts";
 import { humanSizeTotal } from "../go-text.ts";
 import { openCliStore } from "../open-store.ts";
@@ -38,8 +39,10 @@ Options:
     }
     const { store } = await openCliStore(ctx);
     const du = diskUsage(store.root, store.images.list());
-    if (bool(options, "verbose")) printVerbose(ctx, du, new ContainerImages(store.root));
-    else printRows(ctx, summary(du), format, { headers: HEADERS, columns: "{{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}" });
+    const out = new CollectedOutput(ctx);
+    if (bool(options, "verbose")) printVerbose(out, du, new ContainerImages(store.root));
+    else printRows(out, summary(du), format, { headers: HEADERS, columns: "{{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}" });
+    out.flush();
     return 0;
   },
 };

@@ -93,6 +93,19 @@ export class FrameChannel {
     }
   }
 
+  /**
+   * The data frames for a reader that may stop early (a tar reader stops at
+   * the end-of-archive marker and closes its source): closing does not end
+   * the stream, `drain()` reads on up to its end frame.
+   */
+  dataStream(): { source: AsyncIterable<Uint8Array>; drain(): Promise<void> } {
+    const it = this.data();
+    return {
+      source: { [Symbol.asyncIterator]: () => ({ next: () => it.next(), return: async () => ({ done: true, value: undefined }) }) },
+      drain: async () => { while (!(await it.next()).done); },
+    };
+  }
+
   close(): void {
     this.transport.close();
   }

@@ -87,7 +87,7 @@ export class UpperTarget implements TargetDir {
     copyXattrs(source.dir, name, dir, undefined);
     try { dir.fchown(source.stat.uid, source.stat.gid); } catch {}
     dir.fchmod(source.stat.mode & 0o7777);
-    dir.futimes(source.stat.atime, source.stat.mtime);
+    dir.futimes(source.stat.atimeMs / 1000, source.stat.mtimeMs / 1000);
     this.merged.layers.unshift({ index: 0, dir, whiteoutFiles: this.whiteoutFiles });
     return (this.upper = dir);
   }

@@ -9,6 +9,8 @@
  */
 import { closeSync, readSync, type Stats } from "node:fs";
 import { concat, TarWriter, type TarMeta } from "../../image/tar-writer.ts";
+import { RrError } from "../../errors.ts";
+import { plainCause } from "./dir-fd.ts";
 import type { Entry, LayeredDir } from "./layered-dir.ts";
 
 const CHUNK = 1 << 20;
@@ -72,6 +74,15 @@ export class TreeTar {
 
   /** One entry (a directory without its contents). Returns false when it was left out. */
   async addEntry(entry: Entry, tarName: string): Promise<boolean> {
+    try {
+      return await this.writeEntry(entry, tarName);
+    } catch (err) {
+      if (err instanceof RrError) throw err;
+      throw new RrError(`cannot read ${JSON.stringify(tarName)}`, { cause: plainCause(err) });
+    }
+  }
+
+  private async writeEntry(entry: Entry, tarName: string): Promise<boolean> {
     const st = entry.stat;
     const meta = metaOf(st);
     const caps = entry.dir.getxattr(entry.name, "security.capability");
@@ -100,6 +111,12 @@ export class TreeTar {
     }
     await this.sink.flush();
     return true;
+  }
+
+  /** A directory entry alone, for a directory that is not an entry of its parent (`./`). */
+  async addDirEntry(tarName: string, st: Stats): Promise<void> {
+    this.writer.addDir(tarName.endsWith("/") ? tarName : `${tarName}/`, metaOf(st));
+    await this.sink.flush();
   }
 
   /** `.wh.NAME` beside NAME: deletes it from the layers below. */
