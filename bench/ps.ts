@@ -81,6 +81,8 @@ async function podmanTool(u: UserEnv, dir: string, archive: string): Promise<Too
   const root = join(dir, "podman-root"), runroot = join(dir, "podman-run");
   const cmd = ["podman", "--root", root, "--runroot", runroot, "--cgroup-manager=cgroupfs", "--events-backend=file"];
   const cleanup = () => {
+    // removing the containers frees their locks: podman keeps 2048 per user in /dev/shm, shared by every store
+    bestEffort(u, [...cmd, "rm", "-a", "-f"]);
     bestEffort(u, [...cmd, "unshare", "rm", "-rf", root, runroot]);
     // rootless podman leaves a pause process holding its user namespace
     const pidFile = join(u.xdgRuntimeDir, "libpod", "tmp", "pause.pid");

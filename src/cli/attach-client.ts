@@ -10,6 +10,7 @@ import { createConnection, type Socket } from "node:net";
 import { getWinsize } from "../sys/core.ts";
 import { CONTAINER_FILES } from "../store/container-store.ts";
 import { RrError } from "../errors.ts";
+import { writeAllSync } from "./write-sync.ts";
 
 const T = { stdin: 0, stdout: 1, stderr: 2, resize: 3, stdinEof: 4 } as const;
 const DETACH = Buffer.from([0x10, 0x11]); // Ctrl-P Ctrl-Q
@@ -62,7 +63,7 @@ export function pumpAttach(sock: Socket, opts: AttachOptions): Promise<"exited" 
         const len = pending.readUInt32LE(1);
         if (pending.length < 5 + len) break;
         const data = pending.subarray(5, 5 + len);
-        (pending[0] === T.stderr ? process.stderr : process.stdout).write(data);
+        writeAllSync(pending[0] === T.stderr ? 2 : 1, data);
         pending = pending.subarray(5 + len);
       }
     });

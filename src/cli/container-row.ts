@@ -8,7 +8,8 @@ import type { ContainerRecord } from "../store/container-store.ts";
 import { humanDuration, humanSize } from "./format.ts";
 import { ellipsis, goQuote, goTimeString } from "./go-text.ts";
 
-export const PS_TABLE = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+/** Docker's default `ps` columns: `table {{.ID}}\t{{.Image}}\t…\t{{.Names}}`. */
+export const PS_COLUMNS = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"];
 
 export interface RowOptions {
   now: number;

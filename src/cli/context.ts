@@ -4,6 +4,7 @@
  * runtime/identity.ts and is loaded only by commands that touch the store.
  */
 import { defaultStorePaths, type StorePaths } from "../store/paths.ts";
+import { writeAllSync } from "./write-sync.ts";
 
 export interface GlobalOptions {
   root?: string;
@@ -23,7 +24,7 @@ export class CliContext {
   }
 
   out(text: string): void {
-    process.stdout.write(text.endsWith("\n") ? text : text + "\n");
+    writeAllSync(1, text.endsWith("\n") ? text : text + "\n");
   }
 
   /** Warnings and notes: stderr, one line, prefixed like errors. */

@@ -7,16 +7,14 @@
  * with one valid name and at worst a reservation whose owner's record
  * names it otherwise, which the next rename of that name takes over.
  */
-import { mkdirSync, readlinkSync, symlinkSync, unlinkSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ConflictError, UsageError } from "../errors.ts";
 import { VALID_NAME } from "./container-names.ts";
 import {
-  containersDir, readContainer, releaseName, updateContainer, withContainerLock, type ContainerRecord,
+  containersDir, nameOwner, namesLink, readContainer, releaseName, reserveName, updateContainer, withContainerLock,
+  type ContainerRecord,
 } from "./container-store.ts";
-import { processAlive } from "./process-alive.ts";
-
-const namesDir = (root: string) => join(containersDir(root), "names");
 
 export function renameContainer(root: string, id: string, newName: string): ContainerRecord {
   const name = newName.replace(/^\//, "");
@@ -28,9 +26,9 @@ export function renameContainer(root: string, id: string, newName: string): Cont
     if (old === name) {
       throw new ConflictError(`renaming container "${old}" to its current name`, { hint: "Choose a different name." });
     }
-    mkdirSync(namesDir(root), { recursive: true, mode: 0o700 });
-    if (!reserve(root, name, id)) {
-      const owner = ownerOf(join(namesDir(root), name))?.id ?? "?";
+    mkdirSync(join(containersDir(root), "names"), { recursive: true, mode: 0o700 });
+    if (!reserveName(root, name, id)) {
+      const owner = nameOwner(namesLink(root, name))?.id ?? "?";
       throw new ConflictError(`the container name "/${name}" is already in use by container "${owner}"`, {
         hint: "Remove (or rename) that container to be able to reuse that name.",
       });
@@ -45,44 +43,4 @@ export function renameContainer(root: string, id: string, newName: string): Cont
     releaseName(root, old, id);
     return renamed;
   });
-}
-
-/** Takes names/<name> for id; false when a live claim holds it. */
-function reserve(root: string, name: string, id: string, tries = 3): boolean {
-  const link = join(namesDir(root), name);
-  try {
-    symlinkSync(`${id}@${process.pid}`, link);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-  }
-  const owner = ownerOf(link);
-  if (owner?.id === id) return true; // ours already (an earlier rename of this container was cut short)
-  if (owner && !isStale(root, owner, name)) return false;
-  if (tries === 0) return false;
-  if (owner) try { unlinkSync(link); } catch {}
-  return reserve(root, name, id, tries - 1);
-}
-
-/**
- * A claim is stale when the process that made it is gone and its container
- * does not carry the name: it has no record (killed while being created),
- * or its record names it otherwise (killed while being renamed).
- */
-function isStale(root: string, owner: { id: string; pid: number }, name: string): boolean {
-  if (processAlive(owner.pid)) return false;
-  try {
-    return readContainer(root, owner.id).name !== name;
-  } catch {
-    return true;
-  }
-}
-
-function ownerOf(link: string): { id: string; pid: number } | undefined {
-  try {
-    const [id, pid] = readlinkSync(link).split("@");
-    return { id: id!, pid: Number(pid ?? 0) };
-  } catch {
-    return undefined;
-  }
 }

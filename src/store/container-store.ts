@@ -4,7 +4,7 @@
  * with atomic symlinks in containers/names/; every write is atomic.
  * Status is checked against the kernel: a dead pid is never shown Running.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { writeJsonAtomic } from "./atomic.ts";
@@ -209,13 +209,14 @@ export function findContainer(root: string, ref: string): ContainerRecord {
 const namesDir = (root: string) => join(containersDir(root), "names");
 
 /**
- * Reserves a name: names/<name> is a symlink to "<container id>@<pid>",
+ * Reserves a name for id: names/<name> is a symlink to "<container id>@<pid>",
  * made with one atomic symlink(2), so two rr commands can never take the
  * same name and nothing has to read every record. A reservation is stale
- * only when its container has no record AND the process that made it is
- * gone (killed between the two steps); then it is taken over.
+ * when the process that made it is gone and its container does not carry
+ * the name: no record (killed while being created) or a record that names
+ * it otherwise (killed while being renamed); then it is taken over.
  */
-function reserveName(root: string, name: string, id: string): boolean {
+export function reserveName(root: string, name: string, id: string, tries = 3): boolean {
   const link = join(namesDir(root), name);
   try {
     symlinkSync(`${id}@${process.pid}`, link);
@@ -224,12 +225,18 @@ function reserveName(root: string, name: string, id: string): boolean {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
   }
   const owner = nameOwner(link);
-  if (!owner || existsSync(join(containerDir(root, owner.id), "container.json")) || processAlive(owner.pid)) return false;
-  try { unlinkSync(link); } catch {}
-  return reserveName(root, name, id);
+  if (owner?.id === id) return true; // ours already (an earlier rename of this container was cut short)
+  if ((owner && !staleClaim(root, owner, name)) || tries === 0) return false;
+  if (owner) try { unlinkSync(link); } catch {}
+  return reserveName(root, name, id, tries - 1);
 }
 
-function nameOwner(link: string): { id: string; pid: number } | undefined {
+function staleClaim(root: string, owner: { id: string; pid: number }, name: string): boolean {
+  if (processAlive(owner.pid)) return false;
+  return readRecord(root, owner.id)?.name !== name;
+}
+
+export function nameOwner(link: string): { id: string; pid: number } | undefined {
   try {
     const [id, pid] = readlinkSync(link).split("@");
     return { id: id!, pid: Number(pid ?? 0) };
@@ -238,6 +245,7 @@ function nameOwner(link: string): { id: string; pid: number } | undefined {
   }
 }
 
+export const namesLink = (root: string, name: string) => join(namesDir(root), name);
 
 export function releaseName(root: string, name: string, id: string): void {
   const link = join(namesDir(root), name);

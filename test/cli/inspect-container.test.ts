@@ -16,7 +16,8 @@ import { integrationSkipReason, MODES, Sandbox, type Mode } from "../helpers/rr.
 const ZERO = "0001-01-01T00:00:00Z";
 
 describe("containerJson()", () => {
-  const root = mkdtempSync(join(tmpdir(), "rr-inspect-"));
+  let root = "";
+  beforeAll(() => { root = mkdtempSync(join(tmpdir(), "rr-inspect-")); });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
   const make = (over: Partial<ContainerRecord>): ContainerRecord => createContainerRecord(root, {
     id: newContainerId(), image: "busybox", imageId: "sha256:" + "b".repeat(64), created: "2024-05-01T12:00:00.000Z",

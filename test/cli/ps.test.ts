@@ -191,7 +191,8 @@ describe("ps filters", () => {
 });
 
 describe("renameContainer()", () => {
-  const root = mkdtempSync(join(tmpdir(), "rr-rename-"));
+  let root = "";
+  beforeAll(() => { root = mkdtempSync(join(tmpdir(), "rr-rename-")); });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
   const make = (name: string) => createContainerRecord(root, { ...record(), id: newContainerId(), name });
   const link = (name: string) => readlinkSync(join(root, "containers", "names", name)).split("@")[0];
@@ -307,6 +308,12 @@ describe.skipIf(!!skip).each(MODES)(`rr ps (%s)${skip ? ` — skipped: ${skip}` 
     const table = lines(ok("ps", "-a", "--format", "table {{.ID}}\t{{.Names}}"));
     expect(table[0]).toBe("CONTAINER ID   NAMES");
     expect(table.slice(1).map((l) => l.split(/ +/)[1])).toEqual(["live", "fresh", "kid", "db", "web"]);
+    // the default table (printed without the template engine) is Docker's default template, -s adds SIZE
+    const cells = (text: string) => lines(text).map((l) => l.split(/ {2,}/).map((c) => c.replace(/^(Less than a second|About an? \w+|\d+ \w+)/, "T").replace(/\) (Less than a second|About an? \w+|\d+ \w+)/, ") T")));
+    const docker = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+    expect(cells(ok("ps", "-a"))).toEqual(cells(ok("ps", "-a", "--format", docker)));
+    expect(cells(ok("ps", "-a", "-s"))).toEqual(cells(ok("ps", "-a", "--format", `${docker}\t{{.Size}}`)));
+    expect(cells(ok("ps", "-a", "--format", "table"))).toEqual(cells(ok("ps", "-a")));
     const warned = rr("ps", "-q", "--format", "{{.Names}}");
     expect(warned.stderr).toBe("WARNING: Ignoring custom format, because both --format and --quiet are set.\n");
     expect(lines(warned.stdout)[0]).toMatch(/^[0-9a-f]{12}$/);

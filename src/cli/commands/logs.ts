@@ -5,6 +5,7 @@ import { bool, parseArgs, str } from "../args.ts";
 import { CONTAINER_FILES, containerDir, findContainer, readContainer } from "../../store/container-store.ts";
 import { logTimeMs, parseLog, type LogLine } from "../../store/container-log.ts";
 import { UsageError } from "../../errors.ts";
+import { writeAllSync } from "../write-sync.ts";
 
 /** Docker's --since/--until: RFC3339 (or a date), a Unix time, or a duration before now (10m, 1h30m). */
 export function parseLogTime(text: string, now = Date.now()): number {
@@ -63,7 +64,7 @@ Options:
       for (const l of lines) {
         const t = since !== undefined || until !== undefined ? logTimeMs(l.time) : 0;
         if ((since !== undefined && t < since) || (until !== undefined && t > until)) continue;
-        (l.stream === "stderr" ? process.stderr : process.stdout).write(stamps ? `${l.time} ${l.text}` : l.text);
+        writeAllSync(l.stream === "stderr" ? 2 : 1, stamps ? `${l.time} ${l.text}` : l.text);
       }
     };
     const carry = new Map<string, LogLine>();

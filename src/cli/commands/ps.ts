@@ -10,9 +10,10 @@ import { listContainers, type ContainerRecord } from "../../store/container-stor
 import { compilePsFilter, PS_FILTER_KEYS } from "../container-filters.ts";
 import { CollectedOutput } from "../collected-output.ts";
 import { ContainerImages } from "../container-images.ts";
-import { isActive, PS_HEADERS, PS_TABLE, psRow } from "../container-row.ts";
+import { isActive, PS_COLUMNS, PS_HEADERS, psRow } from "../container-row.ts";
 import { containerSizeRw } from "../container-size.ts";
 import { parseFilters } from "../filter-args.ts";
+import { formatTable } from "../format.ts";
 import { goJson } from "../go-text.ts";
 import { printRows } from "../print-rows.ts";
 
@@ -78,11 +79,15 @@ const command: Command = {
       now, trunc, image: () => images.shownImage(c),
       size: withSize ? sizes(root, c, images) : undefined,
     }));
+    const columns = bool(o, "size") ? [...PS_COLUMNS, "Size"] : PS_COLUMNS;
     if (format === "json") {
       for (const r of rows) out.out(goJson(r));
+    } else if (format === undefined || format === "table") {
+      // the default listing skips the template interpreter: it is the one people run most, over every container
+      const cells = (r: Record<string, unknown>) => columns.map((k) => String(r[k]));
+      for (const line of formatTable([cells(PS_HEADERS), ...rows.map(cells)])) out.out(line);
     } else {
-      const columns = bool(o, "size") ? `${PS_TABLE}\t{{.Size}}` : PS_TABLE;
-      printRows(out, rows, format, { headers: PS_HEADERS, columns: columns.slice("table ".length) });
+      printRows(out, rows, format, { headers: PS_HEADERS, columns: columns.map((k) => `{{.${k}}}`).join("\t") });
     }
     out.flush();
     return 0;

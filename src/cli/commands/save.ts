@@ -3,10 +3,11 @@
  * more images into a tar on stdout or in FILE (written to a temporary name
  * beside it and renamed, so FILE is either the old one or complete).
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { isatty } from "node:tty";
 import type { Command } from "../command.ts";
+import { writeAllSync } from "../write-sync.ts";
 import { parseArgs, str } from "../args.ts";
 import { RrError, UsageError } from "../../errors.ts";
 import { parseReference } from "../../image/reference.ts";
@@ -76,21 +77,6 @@ function namesFor(arg: string, image: ImageRecord): string[] {
   return image.names.filter((n) => parseReference(n).name() === ref.name());
 }
 
-/** Writes every byte, waiting out EAGAIN should stdout be a non-blocking pipe. */
-function blockingSink(fd: number): (chunk: Uint8Array) => void {
-  return (chunk) => {
-    let off = 0;
-    while (off < chunk.length) {
-      try {
-        off += writeSync(fd, chunk, off, chunk.length - off);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
-      }
-    }
-  };
-}
-
 async function writeFileAtomically(path: string, fill: (sink: (chunk: Uint8Array) => void) => Promise<void>): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.rr-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
   let fd: number;
@@ -109,6 +95,11 @@ async function writeFileAtomically(path: string, fill: (sink: (chunk: Uint8Array
     if (!ok) try { unlinkSync(tmp); } catch {}
   }
   renameSync(tmp, path);
+}
+
+/** Every byte written before the next chunk (see write-sync.ts). */
+function blockingSink(fd: number): (chunk: Uint8Array) => void {
+  return (chunk) => writeAllSync(fd, chunk);
 }
 
 export default command;
