@@ -43,8 +43,12 @@ export function commitImage(store: Pick<Store, "blobs" | "images">, input: Commi
     ...(input.comment ? { comment: input.comment } : {}),
     ...(input.layer ? {} : { empty_layer: true }),
   });
-  const { history: _h, rootfs: _r, config: _c, created: _t, author: _a, comment: _m, ...platform } = base.config;
-  const config: ImageConfig = {
+  // Platform fields carry over; what described the base's own build (Docker's legacy container fields included) does not.
+  const platform: Record<string, unknown> = { ...base.config };
+  for (const k of ["history", "rootfs", "config", "created", "author", "comment", "container", "container_config", "docker_version", "id", "parent"]) {
+    delete platform[k];
+  }
+  const config = {
     ...platform,
     created,
     ...(input.author ? { author: input.author } : {}),
@@ -52,7 +56,7 @@ export function commitImage(store: Pick<Store, "blobs" | "images">, input: Commi
     config: input.config,
     rootfs: { type: "layers", diff_ids: [...base.config.rootfs.diff_ids, ...(input.layer ? [input.layer.digest] : [])] },
     history,
-  };
+  } as ImageConfig;
   const configBytes = Buffer.from(JSON.stringify(config));
   const layers: Descriptor[] = baseManifest.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size, ...(l.urls ? { urls: l.urls } : {}) }));
   if (input.layer) {

@@ -127,6 +127,9 @@ describe.skipIf(!!skip).each(MODES)(`rr diff, commit, export (%s)${skip ? ` — 
     const p = await t.startRunning("live", "echo live > /live");
     try {
       sb.ok(mode, ["commit", "live", "fromlive:1"]);
+      // Paused while its files were read (Docker's default), running again after.
+      expect(sb.ok(mode, ["ps", "--format", "{{.Names}} {{.Status}}"])).toMatch(/^live Up [^\n(]*$/m);
+      sb.ok(mode, ["commit", "--pause=false", "live", "fromlive:2"]);
     } finally {
       await t.stopRunning(p, "live");
     }
@@ -266,6 +269,17 @@ describe.skipIf(!!skip).each(MODES)(`rr cp (%s)${skip ? ` — skipped: ${skip}` 
     const nodir = sb.rr(mode, ["cp", join(host, "f.txt"), "dst:/no/such/dir/"]);
     expect(nodir.code).toBe(1);
     expect(nodir.stderr).toContain("Could not find the file /no/such/dir/ in container dst");
+  });
+
+  test.skipIf(mode === "root")("in: a host file rr may not read fails the copy with its name, and nothing waits forever (root reads every file)", () => {
+    const host = t.hostDir();
+    mkdirSync(join(host, "d"));
+    writeFileSync(join(host, "d/secret"), "s");
+    chmodSync(join(host, "d/secret"), 0o600); // owned by root, not by the test user
+    chmodSync(join(host, "d"), 0o755);
+    const r = sb.rr(mode, ["cp", join(host, "d"), "dst:/tmp/"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot read "d/secret": Permission denied');
   });
 
   test("in: - extracts a tar from stdin into a directory; -a keeps the archive's ids", async () => {

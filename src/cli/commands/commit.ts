@@ -9,10 +9,10 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "../command.ts";
 import { list, parseArgs, str } from "../args.ts";
-import { RrError, UsageError } from "../../errors.ts";
+import { ConflictError, RrError, UsageError } from "../../errors.ts";
 import { openCliStore } from "../open-store.ts";
 import { unpackOrRollback } from "../unpack-or-rollback.ts";
-import { findContainer } from "../../store/container-store.ts";
+import { findContainer, type ContainerRecord } from "../../store/container-store.ts";
 import { canonicalName } from "../../store/image-store.ts";
 import { commitImage, EMPTY_TAR_DIGEST } from "../../store/commit-image.ts";
 import type { StagedBlob } from "../../store/blob-store.ts";
@@ -32,12 +32,14 @@ Create a new image from a container's changes
 Options:
   -a, --author string    Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")
   -c, --change list      Apply Dockerfile instruction to the created image
-  -m, --message string   Commit message`,
+  -m, --message string   Commit message
+  -p, --pause            Pause container during commit (default true)`,
   async run(argv, ctx) {
     const { options, positionals } = parseArgs(argv, [
       { name: "author", short: "a", value: true },
       { name: "change", short: "c", value: true, multiple: true },
       { name: "message", short: "m", value: true },
+      { name: "pause", short: "p" },
     ], { command: "commit" });
     if (positionals.length < 1 || positionals.length > 2) {
       throw new UsageError(`"rr commit" requires at least 1 and at most 2 arguments`, { hint: USAGE });
@@ -58,11 +60,12 @@ Options:
     const dir = join(store.layout.tmp, `commit-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     try {
-      let layer: StagedBlob | undefined = await withContainerFs(identity, { spec, op: { op: "layer" } }, async (ch) => {
-        const staged = await store.blobs.stage(ch.data(), { dir, what: `the layer of container ${rec.name}` });
-        await ch.json();
-        return staged;
-      });
+      let layer: StagedBlob | undefined = await whilePaused(store.root, rec, options.pause !== false, () =>
+        withContainerFs(identity, { spec, op: { op: "layer" } }, async (ch) => {
+          const staged = await store.blobs.stage(ch.data(), { dir, what: `the layer of container ${rec.name}` });
+          await ch.json();
+          return staged;
+        }));
       if (layer.digest === EMPTY_TAR_DIGEST) {
         store.blobs.discard(layer);
         layer = undefined;
@@ -82,4 +85,21 @@ Options:
     return 0;
   },
 };
+/** Docker pauses a running container while it reads its files, so the layer is one moment of it. */
+async function whilePaused<T>(root: string, rec: ContainerRecord, pause: boolean, fn: () => Promise<T>): Promise<T> {
+  if (!pause || rec.state.status !== "running") return fn();
+  const { pauseContainer, unpauseContainer } = await import("../../runtime/container-pause.ts");
+  try {
+    await pauseContainer(root, rec.id);
+  } catch (err) {
+    if (err instanceof ConflictError) return fn(); // it stopped meanwhile: nothing left to hold still
+    throw err;
+  }
+  try {
+    return await fn();
+  } finally {
+    await unpauseContainer(root, rec.id).catch(() => {});
+  }
+}
+
 export default command;

@@ -127,13 +127,15 @@ async function copyIn(
       }
       await ch.sendEnd();
     } catch (err) {
-      throw (await replyError(ch)) ?? err;
+      // The other side stopped reading because it failed: what it said is the error to show.
+      if (err instanceof RrError && err.code === "EPIPE") throw (await replyError(ch)) ?? err;
+      throw err;
     }
     await ch.json();
   });
 }
 
-/** When sending failed because the other side stopped, what it said is the error to show. */
+/** The error message the other side sent before it closed the channel, if any. */
 async function replyError(ch: FrameChannel): Promise<Error | undefined> {
   const f = await ch.next().catch(() => undefined);
   const error = f?.type === "json" ? (f.value as { error?: WireError }).error : undefined;

@@ -8,6 +8,7 @@
  * that replaces a deleted one opaque.
  */
 import { closeSync, fchmodSync, fchownSync, futimesSync, readSync, writeSync, type Stats } from "node:fs";
+import { RrError } from "../../errors.ts";
 import { DirFd, isWhiteoutStat } from "./dir-fd.ts";
 import { isOverlayXattr, type LayeredDir, WHITEOUT_PREFIX } from "./layered-dir.ts";
 
@@ -118,14 +119,14 @@ export class UpperTarget implements TargetDir {
     const st = dir.lstat(name);
     if (st && !isWhiteoutStat(st)) return dir;
     const source = this.merged.lookup(name);
-    if (!source) throw new Error(`${name}: no such file`);
+    if (!source) throw new RrError(`${name}: no such file`);
     const st0 = source.stat;
     if (st0.isSymbolicLink()) {
       dir.symlink(name, source.dir.readlink(name));
       try { dir.lchown(name, st0.uid, st0.gid); } catch {}
     } else {
       const from = source.dir.openRead(name);
-      if (!from) throw new Error(`${name}: not a regular file`);
+      if (!from) throw new RrError(`${name}: not a regular file`);
       const to = dir.create(name);
       try {
         const buf = Buffer.allocUnsafe(1 << 20);
