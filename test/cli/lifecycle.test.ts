@@ -222,12 +222,14 @@ describe.skipIf(!!skip).each(MODES)(`container lifecycle (%s)${skip ? ` — skip
     const dup = rr(["create", "--name", "taken", "busybox", "true"]);
     expect(dup.code).toBe(125);
     expect(dup.stderr).toContain('the container name "/taken" is already in use');
-    // two containers share at least the empty prefix of their ids: an empty-ish prefix is ambiguous
-    ok(["create", "--name", "taken2", "busybox", "true"]);
+    // 17 ids over 16 hex digits: two of them surely share their first digit
+    for (let i = 2; i <= 17; i++) ok(["create", "--name", `taken${i}`, "busybox", "true"]);
     const ids = ok(["ps", "-aq", "--no-trunc"]).split("\n").filter(Boolean);
-    let prefix = "";
-    for (const c of "0123456789abcdef") if (ids.filter((i) => i.startsWith(c)).length > 1) { prefix = c; break; }
-    if (prefix) expect(rr(["start", prefix]).stderr).toContain(`multiple containers match the id prefix "${prefix}"`);
+    const prefix = [..."0123456789abcdef"].find((c) => ids.filter((i) => i.startsWith(c)).length > 1)!;
+    const amb = rr(["start", prefix]);
+    expect(amb.code).toBe(1);
+    expect(amb.stderr).toContain(`multiple containers match the id prefix "${prefix}"`);
+    expect(ok(["ps", "--format", "{{.Names}}"])).not.toContain("taken"); // nothing was started
     ok(["run", "-d", "--name", "busy", "busybox", "sleep", "30"]);
     const rm = rr(["rm", "busy"]);
     expect(rm.code).toBe(1);
@@ -243,7 +245,7 @@ describe.skipIf(!!skip).each(MODES)(`container lifecycle (%s)${skip ? ` — skip
     const pol = rr(["run", "-d", "--restart", "sometimes", "busybox", "true"]);
     expect(pol.code).toBe(125);
     expect(pol.stderr).toContain('invalid restart policy "sometimes"');
-    ok(["rm", "-f", "busy", "taken", "taken2"]);
+    ok(["rm", "-f", "busy", "taken", ...Array.from({ length: 16 }, (_, i) => `taken${i + 2}`)]);
   });
 
   test("create --pull never refuses a missing image without touching a registry", () => {
