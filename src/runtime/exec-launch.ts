@@ -9,11 +9,9 @@ import { closeSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { encodePlan, type Plan } from "./plan-encoder.ts";
 import {
-  CLONE, JOIN_PHASE, JOIN_STDIO_NULL, readSetupResult, receiveFd, releaseChild, spawnJoinedChild, waitChildSync,
-  watchChild, type JoinResult, type SpawnedChild,
+  CLONE, JOIN_PHASE, JOIN_STDIO_NULL, releaseChild, spawnJoinedChild, waitChildSync, type JoinResult, type SpawnedChild,
 } from "../sys/core.ts";
-import { describeSetupFailure } from "./setup-error.ts";
-import { waitForExit, type Launched } from "./launch.ts";
+import { releaseAndConfirm, waitForExit, type Launched } from "./launch.ts";
 import { processStartTime } from "../store/container-store.ts";
 import { RrError, strerror } from "../errors.ts";
 
@@ -55,21 +53,7 @@ export function launchJoined(req: JoinRequest): Joined {
     abandon(child);
     throw err;
   }
-  releaseChild(child, true);
-  let ptyMaster: number | undefined;
-  if (child.consoleFd >= 0) {
-    try {
-      ptyMaster = receiveFd(child.consoleFd);
-    } catch {
-      // the child failed before it could send the pty: its error pipe says why
-    }
-  }
-  const failure = readSetupResult(child);
-  if (failure) {
-    waitChildSync(child.pid);
-    if (ptyMaster !== undefined) closeSync(ptyMaster);
-    throw describeSetupFailure(req.plan, failure.step, failure.errno);
-  }
+  const { ptyMaster } = releaseAndConfirm(child, req.plan);
   // exec -d: the process outlives rr; the kernel gives it to rr's own reaper (host init or a
   // subreaper), as runc's go to their shim, and it still dies with the container's pid namespace
   if (req.detach) return { pid: child.pid };

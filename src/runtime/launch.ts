@@ -5,7 +5,9 @@
  */
 import { closeSync, read } from "node:fs";
 import { encodePlan, type Plan } from "./plan-encoder.ts";
-import { readSetupResult, receiveFd, releaseChild, spawnChild, waitChildSync, watchChild } from "../sys/core.ts";
+import {
+  readSetupResult, receiveFd, releaseChild, spawnChild, waitChildSync, watchChild, type SpawnedChild,
+} from "../sys/core.ts";
 import type { Identity } from "./identity.ts";
 import { writeIdMaps } from "./idmap-writer.ts";
 import { describeSetupFailure } from "./setup-error.ts";
@@ -37,6 +39,15 @@ export function launch(req: LaunchRequest): Launched {
     waitChildSync(child.pid);
     throw err;
   }
+  const { ptyMaster } = releaseAndConfirm(child, req.plan);
+  return { pid: child.pid, exited: waitForExit(child.pid), ptyMaster };
+}
+
+/**
+ * Lets a waiting child go on and learns whether it reached execve; takes
+ * its pty master first when it sends one. Throws the setup failure.
+ */
+export function releaseAndConfirm(child: SpawnedChild, plan: Plan): { ptyMaster?: number } {
   releaseChild(child, true);
   let ptyMaster: number | undefined;
   if (child.consoleFd >= 0) {
@@ -49,9 +60,10 @@ export function launch(req: LaunchRequest): Launched {
   const failure = readSetupResult(child);
   if (failure) {
     waitChildSync(child.pid);
-    throw describeSetupFailure(req.plan, failure.step, failure.errno);
+    if (ptyMaster !== undefined) closeSync(ptyMaster);
+    throw describeSetupFailure(plan, failure.step, failure.errno);
   }
-  return { pid: child.pid, exited: waitForExit(child.pid), ptyMaster };
+  return { ptyMaster };
 }
 
 /** The exit code of our child pid, read from the C waiter thread's pipe. */

@@ -4,6 +4,7 @@
  * Asks first, as Docker does, unless -f.
  */
 import type { Command } from "../command.ts";
+import { confirm } from "../confirm.ts";
 import { bool, parseArgs } from "../args.ts";
 import { UsageError } from "../../errors.ts";
 import { familiarize } from "../../image/reference.ts";
@@ -33,8 +34,7 @@ Options:
     const all = bool(options, "all");
     if (!bool(options, "force")) {
       const what = all ? "all images without at least one container associated to them" : "all dangling images";
-      process.stdout.write(`WARNING! This will remove ${what}.\nAre you sure you want to continue? [y/N] `);
-      if (!/^y(es)?$/i.test((await readLine()).trim())) {
+      if (!(await confirm(`WARNING! This will remove ${what}.`))) {
         ctx.out("");
         return 0;
       }
@@ -56,15 +56,5 @@ Options:
   },
 };
 
-/** One line of stdin; empty at EOF (a closed stdin answers "no"). */
-async function readLine(): Promise<string> {
-  let line = "";
-  for await (const chunk of Bun.stdin.stream() as unknown as AsyncIterable<Uint8Array>) {
-    line += Buffer.from(chunk).toString("utf8");
-    const nl = line.indexOf("\n");
-    if (nl >= 0) return line.slice(0, nl);
-  }
-  return line;
-}
 
 export default command;

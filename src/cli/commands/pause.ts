@@ -1,8 +1,7 @@
 import type { Command } from "../command.ts";
 import { parseArgs } from "../args.ts";
 import { pauseContainer } from "../../runtime/container-pause.ts";
-import { UsageError } from "../../errors.ts";
-import { report } from "../report.ts";
+import { eachRef, requireArgs } from "../each-container.ts";
 
 const command: Command = {
   summary: "Pause all processes within one or more containers",
@@ -14,19 +13,12 @@ With a cgroup the container is frozen (cgroup freezer); rootless without a
 delegated cgroup, every process of it gets SIGSTOP.`,
   async run(argv, ctx) {
     const { positionals } = parseArgs(argv, [], { command: "pause" });
-    if (!positionals.length) throw new UsageError(`"rr pause" requires at least 1 argument.`, { hint: "See 'rr pause --help'." });
+    requireArgs("pause", positionals);
     const root = ctx.storePaths().root;
-    let failed = false;
-    for (const ref of positionals) {
-      try {
-        await pauseContainer(root, ref);
-        ctx.out(ref);
-      } catch (err) {
-        report(err);
-        failed = true;
-      }
-    }
-    return failed ? 1 : 0;
+    return eachRef(ctx, positionals, async (ref) => {
+      await pauseContainer(root, ref);
+      return ref;
+    });
   },
 };
 export default command;

@@ -4,11 +4,20 @@ import { eachContainer, requireArgs } from "../each-container.ts";
 import { stopContainer } from "../../runtime/container-stop.ts";
 import { UsageError } from "../../errors.ts";
 
-export function parseTimeout(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  if (!/^-?[0-9]+$/.test(text)) throw new UsageError(`invalid timeout "${text}": use whole seconds`);
-  return Number(text);
+/** `stop` and `restart` share their options: -t/--time and -s/--signal. */
+export function parseStopArgs(argv: string[], command: string): { refs: string[]; timeout?: number; signal?: string } {
+  const { options: o, positionals } = parseArgs(argv, [
+    { name: "time", short: "t", value: true }, { name: "signal", short: "s", value: true },
+  ], { command });
+  requireArgs(command, positionals);
+  const time = str(o, "time");
+  if (time !== undefined && !/^-?[0-9]+$/.test(time)) throw new UsageError(`invalid timeout "${time}": use whole seconds`);
+  return { refs: positionals, timeout: time === undefined ? undefined : Number(time), signal: str(o, "signal") };
 }
+
+export const STOP_OPTIONS = `Options:
+  -s, --signal string   Signal to send to the container
+  -t, --time int        Seconds to wait before killing the container`;
 
 const command: Command = {
   summary: "Stop one or more running containers",
@@ -16,17 +25,11 @@ const command: Command = {
 
 Stop one or more running containers
 
-Options:
-  -s, --signal string   Signal to send to the container
-  -t, --time int        Seconds to wait before killing the container`,
+${STOP_OPTIONS}`,
   async run(argv, ctx) {
-    const { options: o, positionals } = parseArgs(argv, [
-      { name: "time", short: "t", value: true }, { name: "signal", short: "s", value: true },
-    ], { command: "stop" });
-    requireArgs("stop", positionals);
-    const timeout = parseTimeout(str(o, "time"));
-    return eachContainer(ctx, positionals, async (rec, root) => {
-      await stopContainer(root, rec, { timeout, signal: str(o, "signal") });
+    const { refs, timeout, signal } = parseStopArgs(argv, "stop");
+    return eachContainer(ctx, refs, async (rec, root) => {
+      await stopContainer(root, rec, { timeout, signal });
     });
   },
 };

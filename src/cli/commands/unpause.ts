@@ -1,8 +1,7 @@
 import type { Command } from "../command.ts";
 import { parseArgs } from "../args.ts";
 import { unpauseContainer } from "../../runtime/container-pause.ts";
-import { UsageError } from "../../errors.ts";
-import { report } from "../report.ts";
+import { eachRef, requireArgs } from "../each-container.ts";
 
 const command: Command = {
   summary: "Unpause all processes within one or more containers",
@@ -11,19 +10,12 @@ const command: Command = {
 Unpause all processes within one or more containers`,
   async run(argv, ctx) {
     const { positionals } = parseArgs(argv, [], { command: "unpause" });
-    if (!positionals.length) throw new UsageError(`"rr unpause" requires at least 1 argument.`, { hint: "See 'rr unpause --help'." });
+    requireArgs("unpause", positionals);
     const root = ctx.storePaths().root;
-    let failed = false;
-    for (const ref of positionals) {
-      try {
-        await unpauseContainer(root, ref);
-        ctx.out(ref);
-      } catch (err) {
-        report(err);
-        failed = true;
-      }
-    }
-    return failed ? 1 : 0;
+    return eachRef(ctx, positionals, async (ref) => {
+      await unpauseContainer(root, ref);
+      return ref;
+    });
   },
 };
 export default command;
