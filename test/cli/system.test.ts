@@ -176,7 +176,7 @@ describe.skipIf(!!skip).each(MODES)(`rr container prune / system (%s)${skip ? ` 
     expect(failed.stderr).toStartWith("rr: No such image: nosuchimage\n");
     expect(s.ok("container", "ls", "--help")).toStartWith("Usage:  rr container ls [OPTIONS]\n");
     expect(s.ok("container", "--help")).toContain("\n  prune       Remove all stopped containers\n");
-    expect(s.ok("system", "--help")).toContain("\n  df        Show rr disk usage\n");
+    expect(s.ok("system", "--help")).toContain("\n  df          Show rr disk usage\n");
     const bad = s.rr(["container", "frobnicate"]);
     expect(bad).toMatchObject({ code: 1, stderr: "rr: 'frobnicate' is not an rr container command\nSee 'rr container --help'.\n" });
     expect(s.rr(["system", "frobnicate"])).toMatchObject({ code: 1, stderr: "rr: 'frobnicate' is not an rr system command\nSee 'rr system --help'.\n" });
