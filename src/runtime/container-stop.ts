@@ -8,8 +8,9 @@ import { join } from "node:path";
 import { signalNumber } from "./signals.ts";
 import { thawContainer } from "./freezer.ts";
 import {
-  CONTAINER_FILES, containerDir, processStartTime, readContainer, updateContainer, type ContainerRecord,
+  CONTAINER_FILES, containerDir, processStartTime, readContainer, readMonitorExit, updateContainer, type ContainerRecord,
 } from "../store/container-store.ts";
+import { processAlive } from "../store/process-alive.ts";
 import { ConflictError } from "../errors.ts";
 
 const DEFAULT_STOP_TIMEOUT = 10;
@@ -47,11 +48,11 @@ async function exitedWithin(rec: ContainerRecord, ms: number): Promise<boolean> 
  * The monitor writes exit.json right after the process is reaped; give it a
  * moment so the record shows the real status instead of a guess.
  */
-async function settle(root: string, id: string): Promise<ContainerRecord> {
+async function settle(root: string, id: string, before: ContainerRecord): Promise<ContainerRecord> {
+  const { pid, monitorPid } = before.state;
   for (let i = 0; i < 200; i++) {
-    const rec = readContainer(root, id);
-    if (!isLive(rec)) return rec;
-    if (rec.state.status === "restarting") break;
+    if (pid === undefined || monitorPid === undefined || !processAlive(monitorPid)) break; // nobody will write it
+    if (readMonitorExit(root, id)?.pid === pid) break;
     await Bun.sleep(10);
   }
   return readContainer(root, id);
@@ -76,7 +77,7 @@ export async function stopContainer(root: string, rec: ContainerRecord, opts: { 
     if (!(await exitedWithin(rec, Math.max(0, timeout) * 1000))) signal(rec.state.pid, "SIGKILL");
   }
   await exitedWithin(rec, 10_000);
-  return finish(root, rec.id);
+  return finish(root, rec);
 }
 
 /** `rr kill`: any signal; the stop-like ones also stop the restart policy, as Docker's manual stop. */
@@ -95,8 +96,9 @@ export async function killContainer(root: string, rec: ContainerRecord, sig: str
 }
 
 /** After the process is gone: wait for the monitor's record, end a pending restart, store the final state. */
-async function finish(root: string, id: string): Promise<ContainerRecord> {
-  const rec = await settle(root, id);
+async function finish(root: string, before: ContainerRecord): Promise<ContainerRecord> {
+  const id = before.id;
+  const rec = await settle(root, id, before);
   if (rec.state.status === "restarting") endMonitor(rec);
   return updateContainer(root, id, (r) => ({
     ...r, state: { ...r.state, status: "exited", pid: undefined, monitorPid: undefined },

@@ -128,7 +128,7 @@ interface MonitorExit {
   restarting?: boolean;
 }
 
-function readMonitorExit(root: string, id: string): MonitorExit | undefined {
+export function readMonitorExit(root: string, id: string): MonitorExit | undefined {
   try {
     return JSON.parse(readFileSync(join(containerDir(root, id), CONTAINER_FILES.exit), "utf8")) as MonitorExit;
   } catch {
