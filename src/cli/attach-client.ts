@@ -45,6 +45,8 @@ export interface AttachOptions {
   tty: boolean;
   /** Signals rr receives go to this pid (non-terminal attach, as Docker's --sig-proxy). */
   proxySignalsTo?: number;
+  /** Where the container's stdout and stderr go (default: ours, fds 1 and 2); null drops them. */
+  output?: { stdout: number; stderr: number } | null;
 }
 
 /** Pumps until the monitor closes the socket ("exited") or the user detaches ("detached"). */
@@ -63,7 +65,10 @@ export function pumpAttach(sock: Socket, opts: AttachOptions): Promise<"exited" 
         const len = pending.readUInt32LE(1);
         if (pending.length < 5 + len) break;
         const data = pending.subarray(5, 5 + len);
-        writeAllSync(pending[0] === T.stderr ? 2 : 1, data);
+        if (opts.output !== null) {
+          const fds = opts.output ?? { stdout: 1, stderr: 2 };
+          writeAllSync(pending[0] === T.stderr ? fds.stderr : fds.stdout, data);
+        }
         pending = pending.subarray(5 + len);
       }
     });

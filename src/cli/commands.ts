@@ -27,6 +27,7 @@ export const COMMANDS: Record<string, Loader> = {
   port: () => import("./commands/port.ts"),
   commit: () => import("./commands/commit.ts"),
   export: () => import("./commands/export.ts"),
+  build: () => import("./commands/build.ts"),
   ps: () => import("./commands/ps.ts"),
   rm: () => import("./commands/rm.ts"),
   container: () => import("./commands/container.ts"),

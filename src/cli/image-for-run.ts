@@ -27,10 +27,16 @@ async function imageFor(ctx: CliContext, store: Store, identity: Identity, name:
   return (await pullForCli(ctx, store, identity, name, { out: process.stderr })).image;
 }
 
-/** Resolves (pulling if the policy says so) and unpacks the image, ready to run. */
-export async function imageForRun(ctx: CliContext, store: Store, identity: Identity, name: string, policy: PullPolicy): Promise<ImageForRun> {
+/** Resolves (pulling if the policy says so) and unpacks the image. */
+export async function unpackedImage(ctx: CliContext, store: Store, identity: Identity, name: string, policy: PullPolicy): Promise<ImageRecord> {
   const image = await imageFor(ctx, store, identity, name, policy);
   await ensureLayersUnpacked(ctx, identity, image);
+  return image;
+}
+
+/** The image as `run` and `create` need it: layers unpacked, their directories top first. */
+export async function imageForRun(ctx: CliContext, store: Store, identity: Identity, name: string, policy: PullPolicy): Promise<ImageForRun> {
+  const image = await unpackedImage(ctx, store, identity, name, policy);
   return {
     id: image.id,
     layerDirs: image.layers.map((l) => layerDir(store.root, l.diffId)).reverse(),

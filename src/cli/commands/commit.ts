@@ -5,20 +5,14 @@
  * `$ROOT/tmp`, verified as every blob is, and unpacked before the command
  * returns, so the image runs at once. A failure leaves no image and no blob.
  */
-import { mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "../command.ts";
 import { list, parseArgs, str } from "../args.ts";
 import { ConflictError, RrError, UsageError } from "../../errors.ts";
 import { openCliStore } from "../open-store.ts";
-import { unpackOrRollback } from "../unpack-or-rollback.ts";
+import { addCommittedImage, stageContainerLayer, withStagingDir } from "../commit-container.ts";
 import { findContainer, type ContainerRecord } from "../../store/container-store.ts";
 import { canonicalName } from "../../store/image-store.ts";
-import { commitImage, EMPTY_TAR_DIGEST } from "../../store/commit-image.ts";
-import type { StagedBlob } from "../../store/blob-store.ts";
 import { applyConfigChanges, parseConfigChanges } from "../../image/config-changes.ts";
-import { viewSpecFor } from "../../runtime/container-fs/view-spec.ts";
-import { withContainerFs } from "../../runtime/container-fs/runner.ts";
 import { containerConfigOf } from "../../runtime/container-fs/commit-config.ts";
 
 const USAGE = "Usage:  rr commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]";
@@ -56,32 +50,16 @@ Options:
       });
     }
     const config = applyConfigChanges(containerConfigOf(rec, base.config.config), changes);
-    const spec = viewSpecFor(store.root, rec, { live: false });
-    const dir = join(store.layout.tmp, `commit-${process.pid}-${Math.random().toString(36).slice(2, 10)}`);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    try {
-      let layer: StagedBlob | undefined = await whilePaused(store.root, rec, options.pause !== false, () =>
-        withContainerFs(identity, { spec, op: { op: "layer" } }, async (ch) => {
-          const staged = await store.blobs.stage(ch.data(), { dir, what: `the layer of container ${rec.name}` });
-          await ch.json();
-          return staged;
-        }));
-      if (layer.digest === EMPTY_TAR_DIGEST) {
-        store.blobs.discard(layer);
-        layer = undefined;
-      }
-      const before = new Set(store.images.list().map((i) => i.id));
-      const image = commitImage(store, {
+    await withStagingDir(store, async (dir) => {
+      const layer = await whilePaused(store.root, rec, options.pause !== false, () => stageContainerLayer(store, identity, rec, dir));
+      const image = await addCommittedImage(ctx, store, identity, {
         base, config, layer, names,
         createdBy: (containerConfigOf(rec, base.config.config).Cmd ?? []).join(" "),
         author: str(options, "author"),
         comment: str(options, "message"),
       });
-      await unpackOrRollback(ctx, store, identity, image, before.has(image.id), names);
       ctx.out(image.id);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
     return 0;
   },
 };

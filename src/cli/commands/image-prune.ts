@@ -5,6 +5,7 @@
  */
 import type { Command } from "../command.ts";
 import { confirm } from "../confirm.ts";
+import { cachedImageIds } from "../../store/build-cache.ts";
 import { bool, parseArgs } from "../args.ts";
 import { UsageError } from "../../errors.ts";
 import { familiarize } from "../../image/reference.ts";
@@ -41,6 +42,8 @@ Options:
     }
     const { store, identity } = await openCliStore(ctx);
     const usedImageIds = new Set(listContainers(store.root).map((c) => `sha256:${c.imageId.replace(/^sha256:/, "")}`));
+    // without -a, the build cache's intermediate images stay (Docker keeps images that have children)
+    if (!all) for (const id of cachedImageIds(store.root)) usedImageIds.add(id);
     const result = pruneImages(store.images, { all, usedImageIds });
     await removeStorePaths(ctx, identity, layerPaths(result.unusedDiffIds));
     if (result.images.length) {

@@ -3,6 +3,7 @@
  * one row per name, `<none>` for unnamed images, newest first, as Docker.
  */
 import type { Command } from "../command.ts";
+import { cachedImageIds } from "../../store/build-cache.ts";
 import { printRows } from "../print-rows.ts";
 import { bool, list, parseArgs, str } from "../args.ts";
 import { UsageError } from "../../errors.ts";
@@ -29,7 +30,7 @@ const command: Command = {
 List images
 
 Options:
-  -a, --all             Show all images (rr keeps no intermediate images)
+  -a, --all             Show all images (default hides intermediate images)
   -f, --filter filter   Filter output: dangling=true|false, reference=NAME
       --format string   Format output: 'table', 'json', or a Go template
       --no-trunc        Don't truncate output
@@ -43,7 +44,9 @@ Options:
     const noTrunc = bool(options, "no-trunc");
     const { store } = await openCliStore(ctx);
     const time = (i: ImageRecord) => Date.parse(i.created ?? "") || 0;
-    const images = store.images.list().sort((a, b) => time(b) - time(a));
+    // intermediate images of `rr build` (unnamed, kept by the build cache) show with -a only
+    const intermediate = bool(options, "all") ? new Set<string>() : cachedImageIds(store.root);
+    const images = store.images.list().filter((i) => i.names.length || !intermediate.has(i.id)).sort((a, b) => time(b) - time(a));
     let rows = images.flatMap((img) => rowsOf(img, noTrunc));
     rows = applyFilters(rows, positionals[0], list(options, "filter"));
     if (bool(options, "quiet")) {
