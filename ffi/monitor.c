@@ -246,6 +246,9 @@ static long backoff_ms(double ran_seconds) {
 /* After the container: rr itself restarts or removes it (it owns the store's rules). */
 static void hand_over_to_rr(const char *id, int code, double ran_seconds) {
   if (!opt.rr_path) return;
+  sigset_t none; /* rr must not start with our blocked SIGCHLD */
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
   char count[16];
   if (wants_restart(code)) {
     struct timespec d = {backoff_ms(ran_seconds) / 1000, (backoff_ms(ran_seconds) % 1000) * 1000000L};
@@ -319,6 +322,13 @@ int main(int argc, char **argv) {
   }
   for (int i = 0; i < MAX_CLIENTS; i++) clients[i].fd = -1;
   listen_attach(); /* before the child exists: `rr start -a` connects before it is released */
+  /* SIGCHLD goes to a signalfd made before the child exists: a container that
+   * exits at once must not be missed (the child unblocks it before execve) */
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, NULL);
+  int sig_fd = signalfd(-1, &chld, SFD_CLOEXEC);
   struct rr_spawn_result child;
   int r = rr_spawn(plan, plan_len, clone_flags, &child);
   null_fd(0, O_RDONLY);
@@ -362,13 +372,8 @@ int main(int argc, char **argv) {
   /* clients that connected before the release see the container's first byte */
   struct pollfd pending = {listen_fd, POLLIN, 0};
   for (int i = 0; i < MAX_CLIENTS && listen_fd >= 0 && poll(&pending, 1, 0) == 1; i++) accept_client();
-  sigset_t chld;
-  sigemptyset(&chld);
-  sigaddset(&chld, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &chld, NULL);
-  int sig_fd = signalfd(-1, &chld, SFD_CLOEXEC);
-
   int status = 0, exited = 0;
+  if (waitpid(child.pid, &status, WNOHANG | __WALL) == child.pid) exited = 1;
   while (!exited || out_fd[1] >= 0 || out_fd[2] >= 0) {
     struct pollfd p[4 + MAX_CLIENTS];
     int n = 0;

@@ -107,9 +107,14 @@ async function finish(root: string, before: ContainerRecord): Promise<ContainerR
 
 /** `rr wait`: resolves with the exit code once the container's process has exited (a restart may follow). */
 export async function waitForStop(root: string, id: string): Promise<number> {
+  let live: ContainerRecord | undefined;
   for (;;) {
-    const rec = readContainer(root, id);
-    if (rec.state.status === "exited" || rec.state.status === "restarting") return rec.state.exitCode ?? 0;
+    let rec = readContainer(root, id);
+    if (rec.state.status === "exited" || rec.state.status === "restarting") {
+      if (live) rec = await settle(root, id, live); // the monitor's record, not a guess
+      return rec.state.exitCode ?? 0;
+    }
+    if (rec.state.status !== "created") live = rec;
     await Bun.sleep(20);
   }
 }

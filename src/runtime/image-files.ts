@@ -16,6 +16,14 @@ function isWhiteout(path: string): boolean {
   }
 }
 
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 function isOpaque(dir: string): boolean {
   try {
     const v = lgetxattr(dir, "user.overlay.opaque");
@@ -29,6 +37,8 @@ function isOpaque(dir: string): boolean {
 export function readImageFile(layers: string[], relPath: string): string | undefined {
   const parts = relPath.split("/").filter(Boolean);
   for (const layer of layers) {
+    // a symlinked directory on the way would be followed on the host: the file is not read then
+    if (parts.slice(0, -1).some((_, i) => isSymlink(join(layer, ...parts.slice(0, i + 1))))) return undefined;
     const full = join(layer, ...parts);
     if (isWhiteout(full)) return undefined;
     try {

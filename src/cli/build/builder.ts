@@ -1,12 +1,12 @@
 /**
  * `rr build` with Docker's classic builder semantics: each instruction of
- * each needed stage makes an image from its parent (RUN and COPY/ADD with a
- * layer, the others with config alone), and the build cache maps (parent,
- * instruction as expanded, build args in effect, copied content) to the
- * image a step made before, so an unchanged step is reused and a changed
- * one rebuilds itself and everything after it.
+ * each needed stage makes an image from its parent (RUN, COPY/ADD and a
+ * WORKDIR that makes its directory with a layer, the others with config
+ * alone), the base image's ONBUILD triggers run right after FROM, and the
+ * build cache maps (parent, instruction as expanded, build args in effect,
+ * copied content) to the image a step made before, so an unchanged step is
+ * reused and a changed one rebuilds itself and everything after it.
  */
-import { posix } from "node:path";
 import type { CliContext } from "../context.ts";
 import type { Identity } from "../../runtime/identity.ts";
 import type { Store } from "../../store/store.ts";
@@ -19,12 +19,15 @@ import { runScript } from "../../build/dockerfile/heredoc.ts";
 import { applyConfigInstruction, commandArgs, type BuildConfig } from "../../build/apply-config.ts";
 import { cacheKey, cachedImage, rememberImage } from "../../store/build-cache.ts";
 import { layerDir } from "../../store/layer-store.ts";
-import { imageEntryType, readImageFile } from "../../runtime/image-files.ts";
-import { resolveUser } from "../../runtime/user-lookup.ts";
 import { tarBytes } from "../../image/tar-writer.ts";
 import { addCommittedImage, withStagingDir } from "../commit-container.ts";
-import { copyEntries, heredocEntries, matchSources, type BuildContext } from "./context-files.ts";
+import type { BuildContext } from "./context-files.ts";
+import { copyLayer } from "./copy-step.ts";
+import type { ImageSource } from "./image-sources.ts";
+import type { BuildInterrupt } from "./interrupt.ts";
+import { parseTrigger, triggersLine } from "./onbuild.ts";
 import { runStep } from "./run-step.ts";
+import { workdirEntries } from "./workdir-step.ts";
 import { scratchImage } from "./scratch-image.ts";
 import { RrError, UsageError } from "../../errors.ts";
 
@@ -38,12 +41,16 @@ export interface BuildOptions {
   labels: Record<string, string>;
   quiet: boolean;
   network: "host" | "none";
+  /** Set: SIGINT/SIGTERM stop the build between steps and kill a running RUN. */
+  interrupt?: BuildInterrupt;
   /** Resolves FROM images that are not stages: local, else pulled (always with --pull). */
   baseImage(ref: string, pull: boolean): Promise<ImageRecord>;
   say(line: string): void;
 }
 
 interface StageState {
+  /** The stage's index: what COPY --from may name is before it. */
+  index: number;
   image: ImageRecord;
   config: BuildConfig;
   /** ARGs declared in this stage, with their values. */
@@ -51,16 +58,33 @@ interface StageState {
   author?: string;
 }
 
-/** The stages the target needs, in file order: its FROM and COPY --from stages, transitively. */
-function neededStages(df: Dockerfile, target: Stage, global: Map<string, string>): Stage[] {
+/**
+ * The stages the target needs, in file order: its FROM and COPY --from
+ * stages, transitively. `--from=$NAME` is expanded as the step will see it:
+ * the stage's ARGs (build args, defaults, global values) and ENVs so far.
+ */
+function neededStages(df: Dockerfile, target: Stage, global: Map<string, string>, buildArgs: Record<string, string>): Stage[] {
   const need = new Set<number>();
+  const expand = <T extends Instruction>(i: T, vars: Map<string, string>): T | undefined => {
+    try { return expandInstruction(df, i, vars); } catch { return undefined; } // the step itself reports it
+  };
   const visit = (s: Stage) => {
     if (need.has(s.index)) return;
     need.add(s.index);
-    const refs = [expandInstruction(df, s.from, global).image];
-    for (const i of s.instructions) if (i.kind === "COPY" && i.from) refs.push(i.from);
-    for (const ref of refs) {
-      const r = resolveStageRef(df, s.index, ref, s.from.line);
+    const refs: [string, number][] = [[expandInstruction(df, s.from, global).image, s.from.line]];
+    const vars = new Map<string, string>();
+    for (const raw of s.instructions) {
+      const i = expand(raw, vars);
+      if (i?.kind === "ARG") {
+        for (const a of i.args) {
+          const value = buildArgs[a.name] ?? a.value ?? global.get(a.name);
+          if (value !== undefined) vars.set(a.name, value);
+        }
+      } else if (i?.kind === "ENV") for (const e of i.env) vars.set(e.key, e.value);
+      else if (raw.kind === "COPY" && raw.from) refs.push([(i as typeof raw | undefined)?.from ?? raw.from, raw.line]);
+    }
+    for (const [ref, line] of refs) {
+      const r = resolveStageRef(df, s.index, ref, line);
       if (r.kind === "stage") visit(r.stage);
     }
   };
@@ -81,7 +105,7 @@ export class Builder {
     const df = this.opts.dockerfile;
     const global = globalArgs(df, this.opts.buildArgs);
     const target = targetStage(df, this.opts.target);
-    const stages = neededStages(df, target, global);
+    const stages = neededStages(df, target, global, this.opts.buildArgs);
     this.total = stages.reduce((n, s) => n + 1 + s.instructions.length, 0) + (Object.keys(this.opts.labels).length ? 1 : 0);
     let last: StageState | undefined;
     for (const stage of stages) {
@@ -106,16 +130,35 @@ export class Builder {
     const from = expandInstruction(df, stage.from, global);
     this.say(`Step ${++this.step}/${this.total} : ${stage.from.original}`);
     const ref = resolveStageRef(df, stage.index, from.image, stage.from.line);
-    const image = ref.kind === "stage" ? this.results.get(ref.stage.index)!
-      : ref.kind === "scratch" ? await scratchImage(this.ctx, this.store, this.identity)
-      : await this.opts.baseImage(ref.ref, this.opts.pull);
-    this.say(` ---> ${short(image.id)}`);
-    const state: StageState = { image, config: { ...(image.config.config ?? {}) }, args: new Map() };
+    let state!: StageState;
+    await this.atLine(stage.from, async () => {
+      const image = ref.kind === "stage" ? this.results.get(ref.stage.index)!
+        : ref.kind === "scratch" ? await scratchImage(this.ctx, this.store, this.identity)
+        : await this.opts.baseImage(ref.ref, this.opts.pull);
+      state = { index: stage.index, image, config: { ...(image.config.config ?? {}) }, args: new Map() };
+      await this.runTriggers(state, stage, global);
+    });
+    this.say(` ---> ${short(state.image.id)}`);
     for (const inst of stage.instructions) {
       this.say(`Step ${++this.step}/${this.total} : ${inst.original}`);
       await this.atLine(inst, () => this.execute(state, inst, global));
     }
     return state;
+  }
+
+  /**
+   * The base image's ONBUILD triggers, right after FROM; they are not
+   * passed on: the steps they make have no OnBuild in their config.
+   */
+  private async runTriggers(state: StageState, stage: Stage, global: Map<string, string>): Promise<void> {
+    const triggers = state.config.OnBuild ?? [];
+    if (!triggers.length) return;
+    delete state.config.OnBuild;
+    this.say(triggersLine(triggers.length));
+    for (const expression of triggers) {
+      const inst = parseTrigger(this.opts.dockerfile, stage.from, expression);
+      await this.atLine(inst, () => this.execute(state, inst, global, { showId: false }));
+    }
   }
 
   /** Errors of a step name its line, as Docker's do. */
@@ -144,33 +187,46 @@ export class Builder {
     return [...state.args].map(([k, v]) => `${k}=${v}`).sort().join("\n");
   }
 
-  private async execute(state: StageState, raw: Instruction, global = new Map<string, string>()): Promise<void> {
+  private async execute(state: StageState, raw: Instruction, global = new Map<string, string>(), opts = { showId: true }): Promise<void> {
     const df = this.opts.dockerfile;
     const inst = expandInstruction(df, raw, this.envFor(state));
+    const text = renderInstruction(inst);
+    let key: string;
+    let make: () => Promise<ImageRecord>;
     if (inst.kind === "ARG") {
       for (const a of inst.args) {
         const value = this.opts.buildArgs[a.name] ?? a.value ?? global.get(a.name);
         if (value !== undefined) state.args.set(a.name, value);
       }
-      this.say(` ---> ${short(state.image.id)}`);
-      return;
-    }
-    const text = renderInstruction(inst);
-    let key: string;
-    let make: () => Promise<ImageRecord>;
-    if (inst.kind === "RUN") {
+      // both of Docker's builders commit ARG: its own history entry, an empty layer
+      key = cacheKey([state.image.id, text, this.argsText(state)]);
+      make = () => addCommittedImage(this.ctx, this.store, this.identity, {
+        base: state.image, config: state.config, names: [], createdBy: `/bin/sh -c #(nop)  ${text}`, author: state.author,
+      });
+    } else if (inst.kind === "RUN") {
       const script = inst.command.form === "shell" ? runScript(inst.command.script, inst.heredocs) : undefined;
       const argv = inst.command.form === "exec" ? inst.command.args
         : commandArgs({ form: "shell", script: script!.kind === "file" ? script!.heredoc.content : script!.script }, state.config.Shell);
       key = cacheKey([state.image.id, text, this.argsText(state)]);
       make = () => runStep(this.ctx, this.store, this.identity, state.image, state.config, {
         argv, buildArgs: [...state.args].map(([k, v]) => `${k}=${v}`), network: this.opts.network,
-        createdBy: argv.join(" "), quiet: this.opts.quiet, say: (l) => this.say(l),
+        createdBy: argv.join(" "), quiet: this.opts.quiet, say: (l) => this.say(l), interrupt: this.opts.interrupt,
       });
     } else if (inst.kind === "COPY" || inst.kind === "ADD") {
-      const layer = this.copyLayer(state, inst);
+      const layer = await copyLayer(inst, {
+        identity: this.identity, context: this.opts.context, layers: this.layers(state), workdir: state.config.WorkingDir || "/",
+        from: inst.kind === "COPY" && inst.from !== undefined ? await this.copySource(state, inst.from, inst.line) : undefined,
+      });
       key = cacheKey([state.image.id, text, layer.hash, this.argsText(state)]);
-      make = () => this.commitLayer(state, layer.entries, `/bin/sh -c #(nop) ${inst.kind} ${inst.kind === "ADD" ? "file" : "file"}:${layer.hash} in ${layer.dest} `);
+      make = () => this.commitLayer(state, state.config, layer.entries, layer.createdBy);
+    } else if (inst.kind === "WORKDIR") {
+      const next = applyConfigInstruction(state.config, inst)!;
+      const entries = workdirEntries(this.layers(state), next.WorkingDir ?? "/", this.identity);
+      key = cacheKey([state.image.id, text, this.argsText(state)]);
+      make = () => entries
+        ? this.commitLayer(state, next, entries, `/bin/sh -c #(nop) ${text}`)
+        : addCommittedImage(this.ctx, this.store, this.identity, { base: state.image, config: next, names: [], createdBy: `/bin/sh -c #(nop)  ${text}`, author: state.author });
+      state.config = next;
     } else {
       const next = applyConfigInstruction(state.config, inst);
       if (!next) throw new UsageError(`${inst.kind} is not supported here`);
@@ -181,6 +237,7 @@ export class Builder {
       });
       state.config = next;
     }
+    this.opts.interrupt?.check();
     const hit = this.opts.noCache ? undefined : cachedImage(this.store.root, key);
     const cached = hit ? this.store.images.find(hit) : undefined;
     if (cached) {
@@ -189,41 +246,41 @@ export class Builder {
     } else {
       state.image = await make();
       rememberImage(this.store.root, key, state.image.id);
+      this.opts.interrupt?.check();
     }
     state.config = { ...(state.image.config.config ?? {}) };
-    this.say(` ---> ${short(state.image.id)}`);
+    if (opts.showId) this.say(` ---> ${short(state.image.id)}`);
   }
 
   private layers(state: StageState): string[] {
     return state.image.layers.map((l) => layerDir(this.store.root, l.diffId)).reverse();
   }
 
-  private copyLayer(state: StageState, inst: Extract<Instruction, { kind: "COPY" | "ADD" }>) {
-    if (inst.kind === "COPY" && inst.from) throw new UsageError("COPY --from is not supported yet");
-    const layers = this.layers(state);
-    const workdir = state.config.WorkingDir || "/";
-    const dest = posix.resolve(workdir, inst.dest);
-    const sources = matchSources(this.opts.context, inst.sources, inst.kind);
-    const destIsDir = inst.dest.endsWith("/") || sources.length + inst.heredocs.length > 1 || imageEntryType(layers, dest) === "dir";
-    const owner = inst.chown
-      ? resolveUser(inst.chown, readImageFile(layers, "etc/passwd") ?? "", readImageFile(layers, "etc/group") ?? "")
-      : { uid: 0, gid: 0 };
-    if (inst.chmod !== undefined && !/^[0-7]{3,4}$/.test(inst.chmod)) throw new UsageError(`invalid --chmod "${inst.chmod}": use an octal mode like 755`);
-    const opts = {
-      dest, destIsDir, owner: { uid: owner.uid, gid: owner.gid },
-      chmod: inst.chmod === undefined ? undefined : parseInt(inst.chmod, 8),
-      existsInImage: (p: string) => imageEntryType(layers, p) !== undefined,
-    };
-    const files = copyEntries(this.opts.context, sources, opts);
-    const docs = heredocEntries(inst.heredocs, opts);
-    return { entries: [...files.entries, ...docs.entries], hash: cacheKey([files.hash, docs.hash]), dest };
+  /** What `COPY --from=REF` reads: an earlier stage's result, or an image (pulled when missing, as FROM). */
+  private async copySource(state: StageState, ref: string, line: number): Promise<ImageSource> {
+    const r = resolveStageRef(this.opts.dockerfile, state.index, ref, line);
+    let image: ImageRecord;
+    let label: string;
+    if (r.kind === "stage") {
+      const built = this.results.get(r.stage.index);
+      if (!built) throw new RrError(`stage ${r.stage.name ?? r.stage.index} was not built before this step needed it`);
+      image = built;
+      label = `stage ${JSON.stringify(r.stage.name ?? String(r.stage.index))}`;
+    } else if (r.kind === "scratch") {
+      image = await scratchImage(this.ctx, this.store, this.identity);
+      label = "scratch";
+    } else {
+      image = await this.opts.baseImage(r.ref, this.opts.pull);
+      label = `image ${JSON.stringify(r.ref)}`;
+    }
+    return { label, layers: image.layers.map((l) => layerDir(this.store.root, l.diffId)).reverse() };
   }
 
-  private commitLayer(state: StageState, entries: Parameters<typeof tarBytes>[0], createdBy: string): Promise<ImageRecord> {
+  private commitLayer(state: StageState, config: BuildConfig, entries: Parameters<typeof tarBytes>[0], createdBy: string): Promise<ImageRecord> {
     return withStagingDir(this.store, async (dir) => {
       const layer = await this.store.blobs.stage([tarBytes(entries)], { dir, what: "the copied files" });
       return addCommittedImage(this.ctx, this.store, this.identity, {
-        base: state.image, config: state.config, layer, names: [], createdBy, author: state.author,
+        base: state.image, config, layer, names: [], createdBy, author: state.author,
       });
     });
   }

@@ -10,6 +10,9 @@ import { DockerIgnore } from "../../build/dockerignore.ts";
 import { canonicalName } from "../../store/image-store.ts";
 import { parseReference } from "../../image/reference.ts";
 import { RrError, UsageError } from "../../errors.ts";
+import { resolveInContext } from "../build/context-files.ts";
+import { BuildInterrupt } from "../build/interrupt.ts";
+import { contextFromStdin, noDockerfileInContext, type StdinContext } from "../build/stdin-context.ts";
 
 function keyValues(items: string[], flag: string, env: Record<string, string | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -31,15 +34,19 @@ function readText(path: string, what: string): string {
   }
 }
 
+async function readStdin(): Promise<Uint8Array> {
+  return new Uint8Array(await Bun.stdin.arrayBuffer());
+}
+
 const command: Command = {
   summary: "Build an image from a Dockerfile",
-  usage: `Usage:  rr build [OPTIONS] PATH
+  usage: `Usage:  rr build [OPTIONS] PATH | -
 
 Build an image from a Dockerfile
 
 Options:
       --build-arg list      Set build-time variables
-  -f, --file string         Name of the Dockerfile (default: "PATH/Dockerfile")
+  -f, --file string         Name of the Dockerfile (default: "PATH/Dockerfile"; "-" reads it from stdin)
       --iidfile string      Write the image ID to the file
       --label list          Set metadata for an image
       --network string      Set the networking mode for the RUN instructions during build (host, none) (default "host")
@@ -63,30 +70,71 @@ Options:
     const tags = list(o, "tag").map((t) => {
       try { return canonicalName(t); } catch (err) { throw new UsageError(`invalid tag "${t}": ${(err as Error).message}`); }
     });
-    const contextDir = resolve(positionals[0]!);
-    let isDir = false;
-    try { isDir = statSync(contextDir).isDirectory(); } catch {}
-    if (!isDir) throw new UsageError(`unable to prepare context: path "${positionals[0]}" not found`, { hint: "Give a directory as the build context." });
-    const file = str(o, "file") ? resolve(str(o, "file")!) : join(contextDir, "Dockerfile");
-    const dockerfile = parseDockerfile(readText(file, "Dockerfile"), { file: basename(file) });
-    let ignoreText = "";
-    try { ignoreText = readFileSync(join(contextDir, ".dockerignore"), "utf8"); } catch {}
     const quiet = bool(o, "quiet");
+    const fileOpt = str(o, "file");
+    if (positionals[0] === "-" && fileOpt === "-") throw new UsageError("invalid argument: can't use stdin for both build context and dockerfile");
     const { store, identity } = await openCliStore(ctx);
-    const builder = new Builder(ctx, store, identity, {
-      dockerfile,
-      context: { dir: contextDir, ignore: DockerIgnore.parse(ignoreText) },
-      buildArgs: keyValues(list(o, "build-arg"), "--build-arg", ctx.env),
-      target: str(o, "target"),
-      noCache: bool(o, "no-cache"),
-      pull: bool(o, "pull"),
-      labels: keyValues(list(o, "label"), "--label", ctx.env),
-      quiet,
-      network: network === "none" ? "none" : "host",
-      baseImage: (ref, pull) => unpackedImage(ctx, store, identity, ref, pull ? "always" : "missing"),
-      say: (line) => ctx.out(line),
-    });
-    const image = await builder.build();
+    let stdinContext: StdinContext | undefined;
+    let contextDir: string;
+    let dockerfileText: string;
+    let dockerfileName: string;
+    if (positionals[0] === "-") {
+      // `rr build - < Dockerfile` or `rr build - < context.tar[.gz]`: the content decides
+      stdinContext = await contextFromStdin(await readStdin(), store.layout.tmp);
+      contextDir = stdinContext.dir;
+      dockerfileName = fileOpt ?? "Dockerfile";
+      if (stdinContext.dockerfile !== undefined) dockerfileText = stdinContext.dockerfile;
+      else {
+        try {
+          // a symlink in the archive leads inside the context, never to a host file
+          dockerfileText = readFileSync(join(contextDir, resolveInContext(contextDir, dockerfileName) ?? "\0"), "utf8");
+        } catch {
+          stdinContext.remove();
+          throw noDockerfileInContext(dockerfileName);
+        }
+      }
+      dockerfileName = basename(dockerfileName);
+    } else {
+      contextDir = resolve(positionals[0]!);
+      let isDir = false;
+      try { isDir = statSync(contextDir).isDirectory(); } catch {}
+      if (!isDir) throw new UsageError(`unable to prepare context: path "${positionals[0]}" not found`, { hint: "Give a directory as the build context, or - for a tar or a Dockerfile on stdin." });
+      if (fileOpt === "-") {
+        dockerfileText = Buffer.from(await readStdin()).toString("utf8");
+        dockerfileName = "Dockerfile";
+      } else {
+        const file = fileOpt ? resolve(fileOpt) : join(contextDir, "Dockerfile");
+        dockerfileText = readText(file, "Dockerfile");
+        dockerfileName = basename(file);
+      }
+    }
+    let image;
+    const interrupt = new BuildInterrupt();
+    const stopListening = interrupt.listen();
+    try {
+      const dockerfile = parseDockerfile(dockerfileText, { file: dockerfileName });
+      let ignoreText = "";
+      const ignoreFile = resolveInContext(contextDir, ".dockerignore");
+      try { if (ignoreFile) ignoreText = readFileSync(join(contextDir, ignoreFile), "utf8"); } catch {}
+      const builder = new Builder(ctx, store, identity, {
+        dockerfile,
+        context: { dir: contextDir, ignore: DockerIgnore.parse(ignoreText) },
+        buildArgs: keyValues(list(o, "build-arg"), "--build-arg", ctx.env),
+        target: str(o, "target"),
+        noCache: bool(o, "no-cache"),
+        pull: bool(o, "pull"),
+        labels: keyValues(list(o, "label"), "--label", ctx.env),
+        quiet,
+        network: network === "none" ? "none" : "host",
+        baseImage: (ref, pull) => unpackedImage(ctx, store, identity, ref, pull ? "always" : "missing"),
+        say: (line) => ctx.out(line),
+        interrupt,
+      });
+      image = await builder.build();
+    } finally {
+      stopListening();
+      stdinContext?.remove();
+    }
     for (const t of tags) store.images.tag(image, t);
     const iidfile = str(o, "iidfile");
     if (iidfile) writeFileSync(iidfile, image.id);
