@@ -3,7 +3,8 @@
  * Every path is decided here; targets inside the container are resolved by
  * C beneath the new root (openat2 RESOLVE_IN_ROOT), never on the host.
  */
-import { statSync } from "node:fs";
+import { mkdirSync, statSync, symlinkSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import type { Plan, PlanFlag, PlanOp, Rlimit } from "./plan-encoder.ts";
 import type { RuntimeSpec } from "./spec.ts";
 import { capMask, lastCap, ownBoundingSet } from "./capabilities.ts";
@@ -49,6 +50,20 @@ export function cloneFlagsFor(spec: RuntimeSpec): number {
   return spec.linux.namespaces.reduce((f, ns) => f | (byType[ns.type] ?? 0), 0);
 }
 
+/** $ROOT/l/<12 hex> → ../layers/<diffid>: a short name for a layer directory ($ROOT/layers/<diffid>). */
+function shortLayerLink(layer: string): string {
+  const name = basename(layer);
+  const dir = join(dirname(dirname(layer)), "l");
+  const link = join(dir, name.slice(0, 12));
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    symlinkSync(join("..", basename(dirname(layer)), name), link);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+  }
+  return link;
+}
+
 function rootfsOps(spec: RuntimeSpec, layout: RootfsLayout): PlanOp[] {
   const root = spec.root.path;
   if (layout.driver === "fuse-overlayfs") return []; // fuse-overlay.ts mounted it before the child went on
@@ -56,7 +71,10 @@ function rootfsOps(spec: RuntimeSpec, layout: RootfsLayout): PlanOp[] {
     // a plain directory must become a mount point for pivot_root
     return [{ type: "mount", source: root, target: root, mountFlags: MS.BIND | MS.REC, what: `bind the root "${root}" onto itself` }];
   }
-  const data = `lowerdir=${layout.lowers.join(":")},upperdir=${layout.upper},workdir=${layout.work},userxattr`;
+  const overlayData = (lowers: string[]) => `lowerdir=${lowers.join(":")},upperdir=${layout.upper},workdir=${layout.work},userxattr`;
+  let data = overlayData(layout.lowers);
+  // the mount data is one page: many layers go through short links (as Docker's overlay2 l/ directory)
+  if (data.length > 4000) data = overlayData(layout.lowers.map(shortLayerLink));
   if (data.length > 4000) {
     throw new RrError(`the image has too many layers for one overlay mount (${layout.lowers.length})`);
   }

@@ -92,6 +92,8 @@ function neededStages(df: Dockerfile, target: Stage, global: Map<string, string>
   return df.stages.filter((s) => need.has(s.index));
 }
 
+const PROXY_ARGS = ["HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY"].flatMap((k) => [k, k.toLowerCase()]);
+
 const short = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
 
 export class Builder {
@@ -118,6 +120,9 @@ export class Builder {
       this.say(`Step ${++this.step}/${this.total} : ${inst.original}`);
       await this.execute(last!, inst);
     }
+    const declared = new Set([...df.metaArgs, ...stages.flatMap((s) => s.instructions)].flatMap((i) => (i.kind === "ARG" ? i.args.map((a) => a.name) : [])));
+    const unused = Object.keys(this.opts.buildArgs).filter((k) => !declared.has(k) && !PROXY_ARGS.includes(k));
+    if (unused.length) this.say(`[Warning] One or more build-args [${unused.join(" ")}] were not consumed`);
     return last!.image;
   }
 
@@ -183,6 +188,14 @@ export class Builder {
     return env;
   }
 
+  /**
+   * Docker's predefined build args: the proxy settings reach RUN without an
+   * ARG, and stay out of the history and the cache key.
+   */
+  private proxyArgs(state: StageState): [string, string][] {
+    return PROXY_ARGS.flatMap((k) => (this.opts.buildArgs[k] !== undefined && !state.args.has(k) ? [[k, this.opts.buildArgs[k]!] as [string, string]] : []));
+  }
+
   private argsText(state: StageState): string {
     return [...state.args].map(([k, v]) => `${k}=${v}`).sort().join("\n");
   }
@@ -209,7 +222,7 @@ export class Builder {
         : commandArgs({ form: "shell", script: script!.kind === "file" ? script!.heredoc.content : script!.script }, state.config.Shell);
       key = cacheKey([state.image.id, text, this.argsText(state)]);
       make = () => runStep(this.ctx, this.store, this.identity, state.image, state.config, {
-        argv, buildArgs: [...state.args].map(([k, v]) => `${k}=${v}`), network: this.opts.network,
+        argv, buildArgs: [...state.args, ...this.proxyArgs(state)].map(([k, v]) => `${k}=${v}`), network: this.opts.network,
         createdBy: argv.join(" "), quiet: this.opts.quiet, say: (l) => this.say(l), interrupt: this.opts.interrupt,
       });
     } else if (inst.kind === "COPY" || inst.kind === "ADD") {
@@ -221,7 +234,7 @@ export class Builder {
       make = () => this.commitLayer(state, state.config, layer.entries, layer.createdBy);
     } else if (inst.kind === "WORKDIR") {
       const next = applyConfigInstruction(state.config, inst)!;
-      const entries = workdirEntries(this.layers(state), next.WorkingDir ?? "/", this.identity);
+      const entries = workdirEntries(this.layers(state), next.WorkingDir ?? "/", this.identity, next.User);
       key = cacheKey([state.image.id, text, this.argsText(state)]);
       make = () => entries
         ? this.commitLayer(state, next, entries, `/bin/sh -c #(nop) ${text}`)
