@@ -87,11 +87,6 @@ function v2Files(limits: ResourceLimits): [string, string][] {
   return files;
 }
 
-/** Creates the container's cgroup(s) with the limits written; the caller adds the pid. Kept for existing callers. */
-export function createCgroup(name: string, limits: ResourceLimits, support: CgroupSupport): ContainerCgroup | undefined {
-  return createContainerCgroup(name, limits, support);
-}
-
 /**
  * Creates the container's cgroup: the hierarchies its limits need and, with
  * `always`, those pause and stats use, where this user may write. Undefined

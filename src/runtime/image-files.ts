@@ -55,24 +55,3 @@ export function readImageFile(layers: string[], relPath: string): string | undef
   }
   return undefined;
 }
-
-/** What a path is in the merged image (a symlink is not followed), or undefined. */
-export function imageEntryType(layers: string[], relPath: string): "dir" | "file" | "symlink" | "other" | undefined {
-  const parts = relPath.split("/").filter(Boolean);
-  if (!parts.length) return "dir";
-  for (const layer of layers) {
-    const full = join(layer, ...parts);
-    if (isWhiteout(full)) return undefined;
-    try {
-      const st = lstatSync(full);
-      return st.isDirectory() ? "dir" : st.isFile() ? "file" : st.isSymbolicLink() ? "symlink" : "other";
-    } catch {
-      // not in this layer
-    }
-    for (let i = 1; i < parts.length; i++) {
-      const dir = join(layer, ...parts.slice(0, i));
-      if (isWhiteout(dir) || isOpaque(dir)) return undefined;
-    }
-  }
-  return undefined;
-}

@@ -3,7 +3,7 @@
  * build args, copied content). A key names the image a step produced;
  * entries are written atomically and an entry whose image is gone is a miss.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { writeFileAtomic } from "./atomic.ts";
@@ -39,11 +39,4 @@ export function cachedImageIds(root: string): Set<string> {
     if (id) ids.add(id);
   }
   return ids;
-}
-
-export function clearBuildCache(root: string): number {
-  let n = 0;
-  try { n = readdirSync(dirOf(root)).length; } catch {}
-  rmSync(dirOf(root), { recursive: true, force: true });
-  return n;
 }
