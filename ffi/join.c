@@ -47,6 +47,9 @@ struct joiner {
   int ns_fd[N_NS];  /* -1: not joined (already ours, or not asked) */
   int report_fd;    /* write end: struct report */
   uint32_t flags;
+  int new_container;    /* rr_spawn_into: a new container, not a process in a running one */
+  int new_pid;          /* unshare a pid namespace before the clone: the child is its PID 1 */
+  uint64_t clone_flags; /* further namespaces the child gets new (CLONE_NEW*, never user or pid) */
 };
 
 /* What the intermediate tells rr: the child's pid, or where it failed. */
@@ -98,7 +101,9 @@ static int intermediate_main(void *arg) {
   sigset_t all;
   sigfillset(&all);
   sigprocmask(SIG_SETMASK, &all, NULL);  /* Bun's handlers must never run here; child.c resets this before execve */
-  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) report_and_exit(rfd, -1, RR_JOIN_PHASE_DUMPABLE, -1, errno);
+  /* joining a running container: its processes must not reach us (see the top). A new container's
+   * child is alone in its new pid namespace, and rr must open its /proc/<pid>/ns files to wire it */
+  if (!j->new_container && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) report_and_exit(rfd, -1, RR_JOIN_PHASE_DUMPABLE, -1, errno);
 
   int keep[3 + N_NS + 4], n = 0;
   for (int i = 0; i < 3; i++) keep[n++] = i;
@@ -118,12 +123,14 @@ static int intermediate_main(void *arg) {
     int e = stdio_to_null();
     if (e) report_and_exit(rfd, -1, RR_JOIN_PHASE_DEVNULL, -1, e);
   }
+  /* clone refuses CLONE_PARENT with CLONE_NEWPID; unsharing first puts our next child in a new pid namespace */
+  if (j->new_pid && unshare(CLONE_NEWPID) < 0) report_and_exit(rfd, -1, RR_JOIN_PHASE_CLONE, -1, errno);
 
   void *stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) report_and_exit(rfd, -1, RR_JOIN_PHASE_CLONE, -1, errno);
   /* CLONE_PARENT: the child is rr's, so rr reaps it and learns its status;
    * setns(pid) made our children, not us, members of the container's pid namespace */
-  pid_t pid = clone(rr_child_main, (char *)stack + STACK_SIZE, CLONE_PARENT | SIGCHLD, &j->child);
+  pid_t pid = clone(rr_child_main, (char *)stack + STACK_SIZE, (int)j->clone_flags | CLONE_PARENT | SIGCHLD, &j->child);
   if (pid < 0) report_and_exit(rfd, -1, RR_JOIN_PHASE_CLONE, -1, errno);
   report_and_exit(rfd, pid, 0, -1, 0);
   return 0;
@@ -157,33 +164,24 @@ static int open_ns(int pid, const char *name, int *err) {
   return fd;
 }
 
-int rr_spawn_joined(int32_t target_pid, uint32_t ns_mask, uint32_t join_flags, const uint8_t *plan, uint32_t len,
-                    struct rr_spawn_result *out, int32_t *failure) {
-  failure[0] = 0;
-  failure[1] = -1;
+/* Clones the intermediate for j (its ns_fd already open, closed here) and learns the child's pid. */
+static int start_joined(struct joiner *j, uint32_t join_flags, const uint8_t *plan, uint32_t len,
+                        struct rr_spawn_result *out, int32_t *failure) {
   int err = rr_plan_check(plan, len);
-  if (err) { failure[0] = RR_JOIN_PHASE_PLAN; return -err; }
-  const struct rr_plan_header *h = (const struct rr_plan_header *)plan;
-
-  struct joiner j;
-  memset(&j, 0, sizeof j);
+  int phase = RR_JOIN_PHASE_PLAN;
   int sync_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1}, console[2] = {-1, -1}, rep[2] = {-1, -1};
-  for (int i = 0; i < N_NS; i++) j.ns_fd[i] = -1;
-  int phase = RR_JOIN_PHASE_PIPE;
-  for (int i = 0; i < N_NS; i++) {
-    if (!(ns_mask & (uint32_t)NS[i].flag)) continue;
-    j.ns_fd[i] = open_ns(target_pid, NS[i].name, &err);
-    if (err) { phase = RR_JOIN_PHASE_OPEN; failure[1] = i; goto fail; }
-  }
+  if (err) goto fail;
+  const struct rr_plan_header *h = (const struct rr_plan_header *)plan;
+  phase = RR_JOIN_PHASE_PIPE;
   if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0 || pipe2(rep, O_CLOEXEC) < 0) { err = errno; goto fail; }
   if ((h->flags & RR_PLAN_TTY) && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0) { err = errno; goto fail; }
 
-  j.child = (struct rr_child_args){plan, len, sync_pipe[0], err_pipe[1], console[1], {-1, -1, -1}};
-  j.report_fd = rep[1];
-  j.flags = join_flags;
+  j->child = (struct rr_child_args){plan, len, sync_pipe[0], err_pipe[1], console[1], {-1, -1, -1}};
+  j->report_fd = rep[1];
+  j->flags = join_flags;
   void *stack = mmap(NULL, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) { err = errno; phase = RR_JOIN_PHASE_CLONE; goto fail; }
-  pid_t mid = clone(intermediate_main, (char *)stack + STACK_SIZE, SIGCHLD, &j);
+  pid_t mid = clone(intermediate_main, (char *)stack + STACK_SIZE, SIGCHLD, j);
   err = errno;
   munmap(stack, STACK_SIZE);
   if (mid < 0) { phase = RR_JOIN_PHASE_CLONE; goto fail; }
@@ -200,7 +198,7 @@ int rr_spawn_joined(int32_t target_pid, uint32_t ns_mask, uint32_t join_flags, c
     failure[1] = r.ns;
     goto fail;
   }
-  for (int i = 0; i < N_NS; i++) if (j.ns_fd[i] >= 0) close(j.ns_fd[i]);
+  for (int i = 0; i < N_NS; i++) if (j->ns_fd[i] >= 0) close(j->ns_fd[i]);
   close(rep[0]);
   close(sync_pipe[0]);
   close(err_pipe[1]);
@@ -213,10 +211,61 @@ int rr_spawn_joined(int32_t target_pid, uint32_t ns_mask, uint32_t join_flags, c
 
 fail:
   failure[0] = phase;
-  for (int i = 0; i < N_NS; i++) if (j.ns_fd[i] >= 0) close(j.ns_fd[i]);
+  for (int i = 0; i < N_NS; i++) if (j->ns_fd[i] >= 0) close(j->ns_fd[i]);
   int *fds[] = {sync_pipe, err_pipe, console, rep};
   for (int i = 0; i < 4; i++) for (int k = 0; k < 2; k++) if (fds[i][k] >= 0) close(fds[i][k]);
   return -(err ? err : EIO);
+}
+
+int rr_spawn_joined(int32_t target_pid, uint32_t ns_mask, uint32_t join_flags, const uint8_t *plan, uint32_t len,
+                    struct rr_spawn_result *out, int32_t *failure) {
+  failure[0] = 0;
+  failure[1] = -1;
+  struct joiner j;
+  memset(&j, 0, sizeof j);
+  for (int i = 0; i < N_NS; i++) j.ns_fd[i] = -1;
+  for (int i = 0; i < N_NS; i++) {
+    if (!(ns_mask & (uint32_t)NS[i].flag)) continue;
+    int err;
+    j.ns_fd[i] = open_ns(target_pid, NS[i].name, &err);
+    if (err) {
+      failure[0] = RR_JOIN_PHASE_OPEN;
+      failure[1] = i;
+      for (int k = 0; k < i; k++) if (j.ns_fd[k] >= 0) close(j.ns_fd[k]);
+      return -err;
+    }
+  }
+  return start_joined(&j, join_flags, plan, len, out, failure);
+}
+
+/* A new container inside an existing user namespace (and network namespace,
+ * for --network container:X): paths[0] user, paths[1] net, NULL or "" for
+ * none. Its other namespaces (clone_flags) are new; a new pid namespace is
+ * unshared by the intermediate, which cannot pass CLONE_NEWPID with CLONE_PARENT. */
+int rr_spawn_into(const char *user_ns, const char *net_ns, uint64_t clone_flags, const uint8_t *plan, uint32_t len,
+                  struct rr_spawn_result *out, int32_t *failure) {
+  failure[0] = 0;
+  failure[1] = -1;
+  struct joiner j;
+  memset(&j, 0, sizeof j);
+  for (int i = 0; i < N_NS; i++) j.ns_fd[i] = -1;
+  const char *paths[2] = {user_ns, net_ns};
+  const int index[2] = {0, 3}; /* NS[]: user, net */
+  for (int k = 0; k < 2; k++) {
+    if (!paths[k] || !*paths[k]) continue;
+    j.ns_fd[index[k]] = open(paths[k], O_RDONLY | O_CLOEXEC);
+    if (j.ns_fd[index[k]] < 0) {
+      int err = errno;
+      failure[0] = RR_JOIN_PHASE_OPEN;
+      failure[1] = index[k];
+      if (k == 1 && j.ns_fd[0] >= 0) close(j.ns_fd[0]);
+      return -err;
+    }
+  }
+  j.new_container = 1;
+  j.new_pid = (clone_flags & CLONE_NEWPID) != 0;
+  j.clone_flags = clone_flags & ~(uint64_t)(CLONE_NEWPID | CLONE_NEWUSER | (net_ns && *net_ns ? CLONE_NEWNET : 0));
+  return start_joined(&j, 0, plan, len, out, failure);
 }
 
 /* Opens path beneath root, as the container would resolve it: symlinks and

@@ -11,6 +11,12 @@
  *   monitor → i32 result (0 exec'd, 1 failed, <0 -errno), i32 step, i32 errno
  * Then the monitor detaches from rr's stdio and runs until the container exits.
  *
+ * -U/-N name a user / network namespace the container joins instead of
+ * making its own (a network's holder, --network container:X). -L: fd 3 is
+ * the write end of a "lifeline" pipe whose readers (the port forwarder,
+ * slirp4netns) exit when it hangs up: when this monitor is gone.
+ * `rr-monitor -P` is the network holder's pause process (src/network/holder.ts).
+ *
  * Files in its working directory (the container's; names in
  * src/store/container-store.ts CONTAINER_FILES):
  *   ctr.log      `<RFC3339Nano> stdout|stderr F|P <text>` lines (CRI format)
@@ -21,6 +27,7 @@
  */
 #define _GNU_SOURCE
 #include "rr_internal.h"
+#include "rr_net.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -58,7 +65,7 @@ struct client {
 };
 
 static struct {
-  const char *rr_path, *store_root, *policy;
+  const char *rr_path, *store_root, *policy, *user_ns, *net_ns;
   const char *cgroups[MAX_CGROUPS];
   int n_cgroups, max_retries, restart_count, tty, keep_stdin, auto_remove;
 } opt = {.policy = "no"};
@@ -268,8 +275,11 @@ static void usage(void) {
 
 static void parse_args(int argc, char **argv) {
   int c;
-  while ((c = getopt(argc, argv, "tiRp:m:n:x:g:c:")) != -1) {
+  while ((c = getopt(argc, argv, "tiRLp:m:n:x:g:c:U:N:")) != -1) {
     switch (c) {
+      case 'L': fcntl(3, F_SETFD, FD_CLOEXEC); break; /* kept open, never inherited */
+      case 'U': opt.user_ns = optarg; break;
+      case 'N': opt.net_ns = optarg; break;
       case 't': opt.tty = 1; break;
       case 'i': opt.keep_stdin = 1; break;
       case 'R': opt.auto_remove = 1; break;
@@ -291,7 +301,17 @@ static void null_fd(int fd, int flags) {
   if (n >= 0) { dup2(n, fd); close(n); }
 }
 
+/* The network holder's process: it only keeps its namespaces alive. */
+static _Noreturn int pause_forever(void) {
+  null_fd(0, O_RDONLY);
+  null_fd(1, O_WRONLY);
+  null_fd(2, O_WRONLY);
+  for (;;) pause();
+}
+
 int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "-F")) return rr_forward_main(argc - 1, argv + 1);
+  if (argc > 1 && !strcmp(argv[1], "-P")) return pause_forever();
   parse_args(argc, argv);
   const char *dir = argv[optind];
   if (chdir(dir) < 0) return 1;
@@ -330,7 +350,9 @@ int main(int argc, char **argv) {
   sigprocmask(SIG_BLOCK, &chld, NULL);
   int sig_fd = signalfd(-1, &chld, SFD_CLOEXEC);
   struct rr_spawn_result child;
-  int r = rr_spawn(plan, plan_len, clone_flags, &child);
+  int32_t failure[2];
+  int r = opt.user_ns || opt.net_ns ? rr_spawn_into(opt.user_ns, opt.net_ns, clone_flags, plan, plan_len, &child, failure)
+                                    : rr_spawn(plan, plan_len, clone_flags, &child);
   null_fd(0, O_RDONLY);
   null_fd(1, O_WRONLY);
   null_fd(2, O_WRONLY);

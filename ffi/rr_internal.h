@@ -39,6 +39,8 @@ enum rr_join_phase {
 };
 int rr_spawn_joined(int32_t target_pid, uint32_t ns_mask, uint32_t join_flags, const uint8_t *plan, uint32_t len,
                     struct rr_spawn_result *out, int32_t *failure);
+int rr_spawn_into(const char *user_ns, const char *net_ns, uint64_t clone_flags, const uint8_t *plan, uint32_t len,
+                  struct rr_spawn_result *out, int32_t *failure);
 /* Opens path read-only beneath root (RESOLVE_IN_ROOT); the fd or -errno. */
 int rr_open_beneath(const char *root, const char *path);
 

@@ -41,6 +41,7 @@ export const COMMANDS: Record<string, Loader> = {
   save: () => import("./commands/save.ts"),
   history: () => import("./commands/history.ts"),
   image: () => import("./commands/image.ts"),
+  network: () => import("./commands/network.ts"),
   push: () => import("./commands/push.ts"),
   pull: () => import("./commands/pull.ts"),
   login: () => import("./commands/login.ts"),

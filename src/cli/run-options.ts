@@ -7,6 +7,9 @@ import { isAbsolute, resolve } from "node:path";
 import { bool, list, parseArgs, str, type OptionSpec } from "./args.ts";
 import { UsageError } from "../errors.ts";
 import type { RunRequest, UserMount, Ulimit } from "../runtime/run-request.ts";
+import { DEFAULT_NETWORK_MODE, parseNetworkMode } from "../runtime/network-mode.ts";
+import { parsePublish } from "../network/ports.ts";
+import { isIpv4 } from "../network/cidr.ts";
 
 export const RUN_OPTIONS: OptionSpec[] = [
   { name: "interactive", short: "i" }, { name: "tty", short: "t" }, { name: "detach", short: "d" },
@@ -23,7 +26,11 @@ export const RUN_OPTIONS: OptionSpec[] = [
   { name: "pids-limit", value: true }, { name: "ulimit", value: true, multiple: true },
   { name: "network", value: true, aliases: ["net"] }, { name: "label", short: "l", value: true, multiple: true },
   { name: "pull", value: true }, { name: "restart", value: true }, { name: "stop-signal", value: true },
-  { name: "stop-timeout", value: true },
+  { name: "stop-timeout", value: true }, { name: "ip", value: true },
+  { name: "network-alias", value: true, multiple: true, aliases: ["net-alias"] },
+  { name: "publish", short: "p", value: true, multiple: true }, { name: "publish-all", short: "P" },
+  { name: "expose", value: true, multiple: true }, { name: "dns-search", value: true, multiple: true },
+  { name: "dns-option", value: true, multiple: true, aliases: ["dns-opt"] },
 ];
 
 /** `--pull`: when `rr run` fetches the image from its registry (Docker's default: missing). */
@@ -40,19 +47,28 @@ Options:
       --cpus decimal           Number of CPUs
       --cpuset-cpus string     CPUs in which to allow execution (0-3, 0,1)
       --dns list               Set custom DNS servers
+      --dns-option list        Set DNS options
+      --dns-search list        Set custom DNS search domains
       --entrypoint string      Overwrite the default ENTRYPOINT of the image
   -e, --env list               Set environment variables
+      --expose list            Expose a port or a range of ports
       --env-file list          Read in a file of environment variables
   -h, --hostname string        Container host name
       --init                   Run an init inside the container that forwards signals and reaps processes
+      --ip string              IPv4 address (e.g., 172.30.100.104)
   -i, --interactive            Keep STDIN open
   -l, --label list             Set meta data on a container
   -m, --memory bytes           Memory limit
       --mount mount            Attach a filesystem mount (type=bind|tmpfs,source=,target=,readonly)
       --name string            Assign a name to the container
-      --network string         Connect a container to a network (host, none)
+      --network network        Connect a container to a network: NAME, bridge, host, none,
+                               container:NAME, slirp4netns[:allow_host_loopback=true] (default: a private
+                               namespace with egress through slirp4netns when it is installed)
+      --network-alias list     Add network-scoped alias for the container
       --pids-limit int         Tune container pids limit (-1 for unlimited)
       --privileged             Give extended privileges to this container
+  -p, --publish list           Publish a container's port(s) to the host ([ip:][hostPort:]containerPort[/udp])
+  -P, --publish-all            Publish all exposed ports to random ports
       --pull string            Pull image before running ("always", "missing", "never") (default "missing")
       --read-only              Mount the container's root filesystem as read only
       --restart string         Restart policy to apply when a container exits (no, on-failure[:max-retries], always, unless-stopped) (default "no")
@@ -160,6 +176,27 @@ export function envFrom(specs: string[], files: string[], env: Record<string, st
   return out;
 }
 
+/** --network and the flags that only make sense with some modes, checked as Docker does. */
+function checkNetworkOptions(o: ReturnType<typeof parseArgs>["options"]): string {
+  const network = str(o, "network") ?? DEFAULT_NETWORK_MODE;
+  const mode = parseNetworkMode(network);
+  const ip = str(o, "ip");
+  if (ip !== undefined && !isIpv4(ip)) throw new UsageError(`invalid IPv4 address: "${ip}"`);
+  if ((ip !== undefined || list(o, "network-alias").length) && mode.kind !== "network") {
+    throw new UsageError("user specified IP address and network aliases are supported only on user-defined networks", {
+      hint: "Create one with `rr network create NAME` and use --network NAME.",
+    });
+  }
+  list(o, "publish").forEach(parsePublish); // bad specs fail before anything is created
+  const publishes = list(o, "publish").length > 0 || bool(o, "publish-all");
+  if (publishes && (mode.kind === "container" || mode.kind === "none")) {
+    throw new UsageError(`conflicting options: port publishing and the network mode "${network}"`, {
+      hint: "Publish the ports on the container whose network this one uses, or drop --network.",
+    });
+  }
+  return network;
+}
+
 function parseAddHost(spec: string): string {
   const i = spec.indexOf(":");
   if (i <= 0 || i === spec.length - 1) throw new UsageError(`invalid argument "${spec}" for "--add-host": use host:ip`);
@@ -172,10 +209,7 @@ export function parseRunArgs(
   const { options: o, positionals } = parseArgs(argv, RUN_OPTIONS, { stopAtPositional: true, command: name });
   const [image, ...command] = positionals;
   if (!image) throw new UsageError(`"rr ${name}" requires at least 1 argument.`, { hint: `See 'rr ${name} --help'.` });
-  const network = str(o, "network") ?? "host";
-  if (network !== "host" && network !== "none") {
-    throw new UsageError(`network "${network}" is not supported yet`, { hint: "Use --network host or --network none." });
-  }
+  const network = checkNetworkOptions(o);
   const securityOpts = list(o, "security-opt");
   for (const s of securityOpts) {
     if (!/^no-new-privileges(:true|=true)?$/.test(s) && !/^no-new-privileges[:=]false$/.test(s)) {
@@ -226,6 +260,13 @@ export function parseRunArgs(
     noNewPrivileges: securityOpts.some((s) => !s.endsWith("false")),
     init: bool(o, "init"),
     network,
+    ip: str(o, "ip"),
+    networkAliases: list(o, "network-alias"),
+    publish: list(o, "publish"),
+    publishAll: bool(o, "publish-all"),
+    expose: list(o, "expose"),
+    dnsSearch: list(o, "dns-search"),
+    dnsOptions: list(o, "dns-option"),
     resources: {
       memoryBytes: str(o, "memory") !== undefined ? parseBytes(str(o, "memory")!, "--memory") : undefined,
       cpus: cpus !== undefined ? Number(cpus) : undefined,

@@ -9,6 +9,9 @@ import type { Identity } from "./identity.ts";
 import type { RunRequest } from "./run-request.ts";
 import { commandLine, type ImageRuntimeConfig } from "./spec.ts";
 import { chooseStorageDriver } from "./storage-driver.ts";
+import { joinPrimaryNetwork } from "./network-membership.ts";
+import { parseNetworkMode } from "./network-mode.ts";
+import { detectEgress } from "../network/egress.ts";
 import {
   containerDir, createContainerRecord, newContainerId, type ContainerRecord, type RestartPolicy,
 } from "../store/container-store.ts";
@@ -36,6 +39,8 @@ export function parseRestartPolicy(text: string): RestartPolicy {
 }
 
 export async function createContainer(req: RunRequest, image: ImageForRun, env: RunEnvironment): Promise<ContainerRecord> {
+  const egress = parseNetworkMode(req.network).kind === "private" ? detectEgress() : undefined;
+  if (egress && !egress.tool) env.warn(`the container's network has loopback only: ${egress.summary.replace(/^none: /, "")}`);
   const driver = await chooseStorageDriver(env.root, env.identity, process.env);
   const id = newContainerId();
   const { pull: _pull, ...request } = req as RunRequest & { pull?: string };
@@ -54,6 +59,7 @@ export async function createContainer(req: RunRequest, image: ImageForRun, env: 
     const dir = containerDir(env.root, id);
     for (const d of ["upper", "work", "rootfs"]) mkdirSync(join(dir, d), { mode: 0o755 });
     if (driver === "copy") await env.copyRootfs(join(dir, "rootfs"), [...image.layerDirs].reverse());
+    joinPrimaryNetwork(env.root, record, req);
   } catch (err) {
     await env.removeContainer(id).catch(() => {});
     throw err;

@@ -5,13 +5,14 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { hostname as hostHostname } from "node:os";
 import type { Identity } from "./identity.ts";
 import type { RunRequest } from "./run-request.ts";
-import { buildSpec, type ImageRuntimeConfig, type RuntimeSpec } from "./spec.ts";
+import { buildSpec, type ImageRuntimeConfig, type RuntimeSpec, type SpecContext } from "./spec.ts";
 import { buildPlan, cloneFlagsFor, type RootfsLayout } from "./plan-builder.ts";
 import type { Plan } from "./plan-encoder.ts";
 import { writeEtcFiles } from "./etc-files.ts";
+import { containerHostname, renderHosts } from "./container-hosts.ts";
+import { SLIRP_DNS } from "../network/egress.ts";
 import { readImageFile } from "./image-files.ts";
 import { resolveUser } from "./user-lookup.ts";
 import { checkUserMapped } from "./user-mapping.ts";
@@ -34,7 +35,7 @@ export function storedRequest(rec: ContainerRecord): RunRequest {
 
 export function prepareStart(
   root: string, rec: ContainerRecord, identity: Identity,
-  opts: { tty?: { rows: number; cols: number }; dieWithParent: boolean },
+  opts: { tty?: { rows: number; cols: number }; dieWithParent: boolean; network: SpecContext["network"] },
 ): PreparedStart {
   const req = storedRequest(rec);
   const image = (rec.imageConfig ?? {}) as ImageRuntimeConfig;
@@ -42,11 +43,14 @@ export function prepareStart(
   const lowers = rec.lowers ?? [];
   const layout: RootfsLayout = { driver: (rec.driver ?? "overlay") as RootfsLayout["driver"], lowers, upper: join(dir, "upper"), work: join(dir, "work") };
   const rootfs = join(dir, "rootfs");
-  const hostname = req.hostname ?? (req.network === "host" ? hostHostname() : rec.id.slice(0, 12));
-  const files = writeEtcFiles(dir, { hostname, addHosts: req.addHosts, dns: req.dns, network: req.network });
+  const hostname = containerHostname(rec, req);
+  const files = writeEtcFiles(dir, {
+    hostname, hosts: renderHosts(root, rec, req),
+    resolver: { dns: req.dns, dnsSearch: req.dnsSearch, dnsOptions: req.dnsOptions, hostNetwork: (req.network ?? "host") === "host", fallback: SLIRP_DNS },
+  });
   const user = resolveUser(req.user ?? image.User, readImageFile(lowers, "etc/passwd") ?? "", readImageFile(lowers, "etc/group") ?? "");
   checkUserMapped(user, identity);
-  const spec = buildSpec(req, image, { id: rec.id, identity, rootfs, user, hostname, files, cgroupsPath: `rr-${rec.id.slice(0, 12)}` });
+  const spec = buildSpec(req, image, { id: rec.id, identity, rootfs, user, hostname, files, cgroupsPath: `rr-${rec.id.slice(0, 12)}`, network: opts.network });
   if (!spec.process.args.length) {
     throw new UsageError("no command specified", { hint: "The image has no CMD or ENTRYPOINT: give a command after the image name." });
   }

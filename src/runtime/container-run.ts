@@ -14,6 +14,10 @@ import { attachForeground, terminalSize } from "./foreground.ts";
 import { ContainerSetupError } from "./setup-error.ts";
 import { processStartTime, updateContainer, updateContainerState } from "../store/container-store.ts";
 import { EXIT_RR_FAILED, NotFoundError, UsageError } from "../errors.ts";
+import { prepareNetwork, type NetworkStart } from "./container-network.ts";
+import { monitorExecutable } from "./monitor-binary.ts";
+import { cloexecPipe } from "../sys/libc.ts";
+import { closeSync } from "node:fs";
 
 export type { ImageForRun, RunEnvironment } from "./container-create.ts";
 
@@ -26,20 +30,29 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
   const signals = new SignalForwarder();
   let cgroup: ContainerCgroup | undefined;
   let fuse: FuseMount | undefined;
+  let net: NetworkStart | undefined;
   let code = EXIT_RR_FAILED;
+  // helpers (forwarder, slirp4netns) exit when rr closes the write end: when the container is done
+  const lifeline = cloexecPipe();
   try {
-    const prepared = prepareStart(env.root, record, env.identity, { tty: req.tty ? terminalSize() : undefined, dieWithParent: true });
+    net = await prepareNetwork(env.root, record, req, env.identity, () => monitorExecutable(env.root));
+    const prepared = prepareStart(env.root, record, env.identity, { tty: req.tty ? terminalSize() : undefined, dieWithParent: true, network: net });
     cgroup = cgroupForStart(id, req.resources, (m) => env.warn(m));
     const launched = launch({
-      plan: prepared.plan, cloneFlags: prepared.cloneFlags, identity: env.identity,
+      plan: prepared.plan, cloneFlags: prepared.cloneFlags, identity: env.identity, join: net.join,
       beforeRelease: (pid) => {
         cgroup?.addProcess(pid);
         if (prepared.layout.driver === "fuse-overlayfs") fuse = mountFuseOverlay(pid, prepared.layout, prepared.rootfs, env.identity);
+        net!.wire(pid, lifeline[0]);
       },
     });
+    net.close();
+    closeSync(lifeline[0]);
+    lifeline[0] = -1;
     signals.attach(launched.pid);
+    const ports = net.ports;
     updateContainer(env.root, id, (r) => ({
-      ...r, cgroupPaths: cgroup?.dirs, // exec joins them
+      ...r, cgroupPaths: cgroup?.dirs, ports, // exec joins the cgroups
       state: { ...r.state, status: "running", pid: launched.pid, pidStart: processStartTime(launched.pid), startedAt: new Date().toISOString() },
     }));
     code = await attachForeground(launched, { interactive: req.interactive });
@@ -53,6 +66,8 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
     } catch {}
     throw err;
   } finally {
+    net?.close();
+    for (const fd of lifeline) if (fd >= 0) closeSync(fd);
     signals.dispose();
     fuse?.stop();
     cgroup?.remove();

@@ -3,7 +3,7 @@
  * `rr start`, `rr run -d`, `rr restart` and the monitor's own restarts.
  * The caller holds the container's lock.
  */
-import { rmSync } from "node:fs";
+import { closeSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { RunEnvironment } from "./container-create.ts";
 import { prepareStart, storedRequest } from "./container-prepare.ts";
@@ -18,6 +18,8 @@ import {
   CONTAINER_FILES, containerDir, processStartTime, updateContainer, type ContainerRecord,
 } from "../store/container-store.ts";
 import { EXIT_RR_FAILED } from "../errors.ts";
+import { prepareNetwork, type NetworkStart } from "./container-network.ts";
+import { cloexecPipe } from "../sys/libc.ts";
 
 /** rr's own path for the monitor to exec (restarts, --rm); none when running from source. */
 function rrForMonitor(root: string): { path: string; root: string } | undefined {
@@ -36,15 +38,22 @@ export async function startContainer(
   for (const f of [CONTAINER_FILES.noRestart, CONTAINER_FILES.attach]) rmSync(join(dir, f), { force: true });
   let cgroup: ContainerCgroup | undefined;
   let fuse: FuseMount | undefined;
+  let net: NetworkStart | undefined;
+  // helpers (forwarder, slirp4netns) hold the read end; the monitor the write end, until it exits
+  const lifeline = cloexecPipe();
   try {
-    const prepared = prepareStart(root, rec, env.identity, { dieWithParent: true });
+    const monitor = await monitorExecutable(root);
+    net = await prepareNetwork(root, rec, req, env.identity, async () => monitor);
+    const prepared = prepareStart(root, rec, env.identity, { dieWithParent: true, network: net });
     cgroup = cgroupForStart(rec.id, req.resources, (m) => env.warn(m), { always: true });
     const launched = await launchMonitored({
-      monitor: await monitorExecutable(root),
+      monitor,
       containerDir: dir,
       plan: prepared.plan,
       cloneFlags: prepared.cloneFlags,
       identity: env.identity,
+      join: net.join,
+      lifeline: lifeline[1],
       tty: req.tty,
       keepStdin: req.interactive,
       restart: rec.restartPolicy ?? { name: "no", maximumRetryCount: 0 },
@@ -54,16 +63,18 @@ export async function startContainer(
       cgroupPaths: cgroup?.dirs ?? [],
       beforeRelease: (pid) => {
         cgroup?.addProcess(pid);
-        if (prepared.layout.driver !== "fuse-overlayfs") return undefined;
-        fuse = mountFuseOverlay(pid, prepared.layout, prepared.rootfs, env.identity);
-        return fuse.pid;
+        if (prepared.layout.driver === "fuse-overlayfs") fuse = mountFuseOverlay(pid, prepared.layout, prepared.rootfs, env.identity);
+        net!.wire(pid, lifeline[0]);
+        return fuse?.pid;
       },
       attach: opts.attach,
     });
+    const ports = net.ports;
     return updateContainer(root, rec.id, (r) => ({
       ...r,
       restartCount: opts.restartCount ?? 0,
       cgroupPaths: cgroup?.dirs,
+      ports,
       state: {
         ...r.state, status: "running", pid: launched.pid, pidStart: processStartTime(launched.pid),
         monitorPid: launched.monitorPid, startedAt: new Date().toISOString(), error: undefined,
@@ -79,5 +90,8 @@ export async function startContainer(
       }));
     } catch {}
     throw err;
+  } finally {
+    net?.close();
+    for (const fd of lifeline) closeSync(fd);
   }
 }

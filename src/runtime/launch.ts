@@ -6,7 +6,7 @@
 import { closeSync, read } from "node:fs";
 import { encodePlan, type Plan } from "./plan-encoder.ts";
 import {
-  readSetupResult, receiveFd, releaseChild, spawnChild, waitChildSync, watchChild, type SpawnedChild,
+  readSetupResult, receiveFd, releaseChild, spawnChild, spawnChildInto, waitChildSync, watchChild, type SpawnedChild,
 } from "../sys/core.ts";
 import type { Identity } from "./identity.ts";
 import { writeIdMaps } from "./idmap-writer.ts";
@@ -16,8 +16,15 @@ export interface LaunchRequest {
   plan: Plan;
   cloneFlags: number;
   identity: Identity;
+  /** Existing namespaces to join (/proc/<pid>/ns paths): a network's holder, --network container:X. */
+  join?: JoinNamespaces;
   /** Called with the pid while the child still waits: join cgroups here. */
   beforeRelease?(pid: number): void;
+}
+
+export interface JoinNamespaces {
+  user?: string;
+  net?: string;
 }
 
 export interface Launched {
@@ -30,9 +37,9 @@ export interface Launched {
 
 export function launch(req: LaunchRequest): Launched {
   const encoded = encodePlan(req.plan);
-  const child = spawnChild(encoded, req.cloneFlags);
+  const child = req.join ? spawnChildInto(req.join, req.cloneFlags, encoded) : spawnChild(encoded, req.cloneFlags);
   try {
-    writeIdMaps(req.identity, child.pid);
+    if (!req.join?.user) writeIdMaps(req.identity, child.pid); // a joined user namespace has its maps
     req.beforeRelease?.(child.pid);
   } catch (err) {
     releaseChild(child, false);

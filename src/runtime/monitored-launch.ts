@@ -6,6 +6,7 @@
  */
 import { encodePlan, type Plan } from "./plan-encoder.ts";
 import type { Identity } from "./identity.ts";
+import type { JoinNamespaces } from "./launch.ts";
 import { writeIdMaps } from "./idmap-writer.ts";
 import { describeSetupFailure } from "./setup-error.ts";
 import type { RestartPolicy } from "../store/container-store.ts";
@@ -17,6 +18,10 @@ export interface MonitoredLaunchRequest {
   plan: Plan;
   cloneFlags: number;
   identity: Identity;
+  /** Existing namespaces the container joins (see launch.ts). */
+  join?: JoinNamespaces;
+  /** The write end of a lifeline pipe the monitor keeps until it exits (see monitor.c -L). */
+  lifeline?: number;
   tty: boolean;
   keepStdin: boolean;
   restart: RestartPolicy;
@@ -43,6 +48,9 @@ function monitorArgs(r: MonitoredLaunchRequest): string[] {
   if (r.autoRemove) args.push("-R");
   if (r.rr) args.push("-x", r.rr.path, "-g", r.rr.root);
   for (const c of r.cgroupPaths) args.push("-c", c);
+  if (r.join?.user) args.push("-U", r.join.user);
+  if (r.join?.net) args.push("-N", r.join.net);
+  if (r.lifeline !== undefined) args.push("-L");
   return [r.monitor, ...args, r.containerDir];
 }
 
@@ -73,7 +81,8 @@ class ExactReader {
 
 export async function launchMonitored(req: MonitoredLaunchRequest): Promise<MonitoredLaunch> {
   const plan = encodePlan(req.plan);
-  const proc = Bun.spawn(monitorArgs(req), { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+  const stdio = ["pipe", "pipe", "inherit", ...(req.lifeline !== undefined ? [req.lifeline] : [])] as const;
+  const proc = Bun.spawn(monitorArgs(req), { stdio: stdio as unknown as ["pipe", "pipe", "inherit"] });
   const out = new ExactReader(proc.stdout);
   const header = new DataView(new ArrayBuffer(12));
   header.setUint32(0, plan.length, true);
@@ -86,7 +95,7 @@ export async function launchMonitored(req: MonitoredLaunchRequest): Promise<Moni
   if (pid < 0) throw new SyscallError("clone", -pid);
   const go = new DataView(new ArrayBuffer(8));
   try {
-    writeIdMaps(req.identity, pid);
+    if (!req.join?.user) writeIdMaps(req.identity, pid); // a joined user namespace has its maps
     go.setInt32(4, req.beforeRelease?.(pid) ?? 0, true);
     await req.attach?.();
   } catch (err) {

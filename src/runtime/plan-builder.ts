@@ -47,7 +47,8 @@ export function cloneFlagsFor(spec: RuntimeSpec): number {
     network: CLONE.NEWNET, user: CLONE.NEWUSER,
   };
   // the cgroup namespace is unshared by the child after it joined its cgroup
-  return spec.linux.namespaces.reduce((f, ns) => f | (byType[ns.type] ?? 0), 0);
+  // a namespace with a path is joined, not made
+  return spec.linux.namespaces.reduce((f, ns) => f | (ns.path ? 0 : byType[ns.type] ?? 0), 0);
 }
 
 /** $ROOT/l/<12 hex> → ../layers/<diffid>: a short name for a layer directory ($ROOT/layers/<diffid>). */
@@ -158,7 +159,7 @@ export function buildPlan(spec: RuntimeSpec, ctx: PlanContext): Plan {
   if (!ctx.stdinAttached) flags.push("stdinNull");
   if (spec.process.terminal) flags.push("tty");
   if (ctx.init) flags.push("init");
-  if (spec.linux.namespaces.some((n) => n.type === "network")) flags.push("loopbackUp");
+  if (spec.linux.namespaces.some((n) => n.type === "network" && !n.path)) flags.push("loopbackUp");
   if (ctx.dieWithParent) flags.push("pdeathsig");
 
   const allowed = ownBoundingSet();

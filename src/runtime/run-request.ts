@@ -55,7 +55,17 @@ export interface RunRequest {
   privileged: boolean;
   noNewPrivileges: boolean;
   init: boolean;
-  network: "none" | "host";
+  /** --network: see network-mode.ts. */
+  network: string;
+  /** --ip on a user-defined network. */
+  ip?: string;
+  networkAliases: string[];
+  /** -p specs as given (ports.ts parses them at each start). */
+  publish: string[];
+  publishAll: boolean;
+  expose: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
   resources: ResourceLimits;
   ulimits: Ulimit[];
   labels: Record<string, string>;

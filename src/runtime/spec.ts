@@ -91,6 +91,8 @@ export interface SpecContext {
   /** Files rr generated for this container. */
   files: { hosts: string; hostname: string; resolvConf: string };
   cgroupsPath: string;
+  /** Namespaces joined instead of made (network holder, --network container:X), and whether a netns is made. */
+  network: { join?: { user?: string; net?: string }; newNetns: boolean };
 }
 
 export function buildSpec(req: RunRequest, image: ImageRuntimeConfig, ctx: SpecContext): RuntimeSpec {
@@ -103,9 +105,11 @@ export function buildSpec(req: RunRequest, image: ImageRuntimeConfig, ctx: SpecC
     req.env,
   );
   if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${ctx.user.home}`);
-  const namespaces = [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }, { type: "cgroup" }];
-  if (req.network === "none") namespaces.push({ type: "network" });
-  if (ctx.identity.mode !== "root") namespaces.push({ type: "user" });
+  const join = ctx.network.join;
+  const namespaces: { type: string; path?: string }[] = [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }, { type: "cgroup" }];
+  if (ctx.network.newNetns) namespaces.push({ type: "network" });
+  else if (join?.net) namespaces.push({ type: "network", path: join.net });
+  if (ctx.identity.mode !== "root") namespaces.push(join?.user ? { type: "user", path: join.user } : { type: "user" });
   const mapping = (maps: Identity["uidMap"]) => maps.map((m) => ({ containerID: m.containerId, hostID: m.hostId, size: m.size }));
   const resources: RuntimeSpec["linux"]["resources"] = {};
   const r = req.resources;
@@ -138,8 +142,8 @@ export function buildSpec(req: RunRequest, image: ImageRuntimeConfig, ctx: SpecC
     annotations: { "io.rr.init": String(req.init), "io.rr.network": req.network },
     linux: {
       namespaces,
-      uidMappings: mapping(ctx.identity.uidMap),
-      gidMappings: mapping(ctx.identity.gidMap),
+      uidMappings: join?.user ? [] : mapping(ctx.identity.uidMap), // a joined namespace has its maps
+      gidMappings: join?.user ? [] : mapping(ctx.identity.gidMap),
       maskedPaths: req.privileged ? [] : MASKED_PATHS,
       readonlyPaths: req.privileged ? [] : READONLY_PATHS,
       resources,

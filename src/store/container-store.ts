@@ -67,6 +67,15 @@ export interface ContainerRecord {
   /** cgroup directories made for the container (one per v1 hierarchy, or one v2). */
   cgroupPaths?: string[];
   hostname?: string;
+  /** Host ports published for the current run (-p, -P): what `rr port` and `ps` show. */
+  ports?: PublishedPortRecord[];
+}
+
+export interface PublishedPortRecord {
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
+  proto: "tcp" | "udp";
 }
 
 /** Files in a container's directory, shared with the C monitor (ffi/monitor.c). */

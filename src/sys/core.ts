@@ -26,6 +26,10 @@ const defs = {
     args: [FFIType.i32, FFIType.u32, FFIType.u32, FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.ptr],
     returns: FFIType.i32,
   },
+  rr_spawn_into: {
+    args: [FFIType.ptr, FFIType.ptr, FFIType.u64, FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.ptr],
+    returns: FFIType.i32,
+  },
   rr_open_beneath: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
 } as const;
 
@@ -94,6 +98,23 @@ export function spawnJoinedChild(targetPid: number, nsMask: number, flags: numbe
   const r = core().rr_spawn_joined(targetPid, nsMask, flags, ptr(plan), plan.length, ptr(out), ptr(failure));
   if (r < 0) return { ok: false, phase: failure[0]!, ns: JOIN_NAMESPACES[failure[1]!], errno: -r };
   return { ok: true, child: { pid: out[0]!, syncFd: out[1]!, errorFd: out[2]!, consoleFd: out[3]! } };
+}
+
+/**
+ * Starts a new container inside an existing user namespace (a network's
+ * holder) and, for `--network container:X`, network namespace (paths under
+ * /proc/<pid>/ns/); its other namespaces in cloneFlags are new.
+ */
+export function spawnChildInto(join: { user?: string; net?: string }, cloneFlags: number, plan: Uint8Array): SpawnedChild {
+  const out = new Int32Array(4);
+  const failure = new Int32Array(2);
+  const path = (p?: string) => (p ? ptr(cstr(p)) : null);
+  const r = core().rr_spawn_into(path(join.user), path(join.net), BigInt(cloneFlags), ptr(plan), plan.length, ptr(out), ptr(failure));
+  if (r < 0) {
+    const what = failure[0] === JOIN_PHASE.open || failure[0] === JOIN_PHASE.setns ? `join the ${JOIN_NAMESPACES[failure[1]!]} namespace` : "clone";
+    throw new SyscallError(what, -r);
+  }
+  return { pid: out[0]!, syncFd: out[1]!, errorFd: out[2]!, consoleFd: out[3]! };
 }
 
 /** Opens a file read-only as seen beneath root (openat2 RESOLVE_IN_ROOT): an fd, or -errno. */

@@ -12,6 +12,7 @@ const defs = {
   llistxattr: { args: [FFIType.ptr, FFIType.ptr, FFIType.u64], returns: FFIType.i64 },
   mknod: { args: [FFIType.ptr, FFIType.u32, FFIType.u64], returns: FFIType.i32 },
   geteuid: { args: [], returns: FFIType.u32 },
+  pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
   getegid: { args: [], returns: FFIType.u32 },
   __errno_location: { args: [], returns: FFIType.ptr },
 } as const;
@@ -90,4 +91,13 @@ export function geteuid(): number {
 }
 export function getegid(): number {
   return libc().getegid();
+}
+
+const O_CLOEXEC = 0o2000000;
+
+/** A pipe whose ends rr does not pass on by accident (close-on-exec): [read, write]. */
+export function cloexecPipe(): [number, number] {
+  const fds = new Int32Array(2);
+  if (libc().pipe2(ptr(fds), O_CLOEXEC) !== 0) throw new SyscallError("pipe", errno());
+  return [fds[0]!, fds[1]!];
 }

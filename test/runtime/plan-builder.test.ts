@@ -25,12 +25,13 @@ const etc = mkdtempSync(join(tmpdir(), "rr-plan-"));
 for (const f of ["hosts", "hostname", "resolv.conf"]) writeFileSync(join(etc, f), "");
 afterAll(() => rmSync(etc, { recursive: true, force: true }));
 
-function planFor(args: string[], identity: Identity = rootless) {
+function planFor(args: string[], identity: Identity = rootless, joined?: { user?: string; net?: string }) {
   const req = parseRunArgs([...args, "img"], {});
   const spec = buildSpec(req, { Cmd: ["sh"], Env: ["PATH=/bin"] }, {
     id: "c".repeat(64), identity, rootfs: "/store/c/rootfs", hostname: "h",
     user: { uid: 0, gid: 0, home: "/root", additionalGids: [0] },
     files: { hosts: join(etc, "hosts"), hostname: join(etc, "hostname"), resolvConf: join(etc, "resolv.conf") }, cgroupsPath: "rr-c",
+    network: { newNetns: req.network !== "host" && !joined?.net, join: joined },
   });
   const plan = buildPlan(spec, {
     identity, rootfs: { driver: "overlay", lowers: ["/l/2", "/l/1"], upper: "/store/c/upper", work: "/store/c/work" },
@@ -90,6 +91,18 @@ describe("buildPlan()", () => {
     expect(cloneFlagsFor(planFor([], rootless).spec) & CLONE.NEWUSER).toBe(CLONE.NEWUSER);
     expect(cloneFlagsFor(planFor(["--network", "none"]).spec) & CLONE.NEWNET).toBe(CLONE.NEWNET);
     expect(planFor(["--network", "none"]).plan.flags).toContain("loopbackUp");
+  });
+
+  test("joined namespaces (a network's holder, container:X) are named by path and never cloned", () => {
+    const onNetwork = planFor([], rootless, { user: "/proc/7/ns/user" });
+    expect(onNetwork.spec.linux.namespaces).toContainEqual({ type: "user", path: "/proc/7/ns/user" });
+    expect(onNetwork.spec.linux.uidMappings).toEqual([]);
+    expect(cloneFlagsFor(onNetwork.spec) & CLONE.NEWUSER).toBe(0);
+    expect(cloneFlagsFor(onNetwork.spec) & CLONE.NEWNET).toBe(CLONE.NEWNET);
+    const shared = planFor([], rootless, { user: "/proc/9/ns/user", net: "/proc/9/ns/net" });
+    expect(cloneFlagsFor(shared.spec) & (CLONE.NEWNET | CLONE.NEWUSER)).toBe(0);
+    expect(shared.plan.flags).not.toContain("loopbackUp"); // the other container's loopback is up already
+    expect(planFor(["--network", "host"]).spec.linux.namespaces.some((n) => n.type === "network")).toBe(false);
   });
 
   test("stdin is /dev/null unless -i", () => {

@@ -39,7 +39,7 @@ function buildRequest(step: RunStep): RunRequest {
     image: "rr-build", command: step.argv, entrypoint: [], env: step.buildArgs, addHosts: [], dns: [],
     remove: false, interactive: false, tty: false, detach: true, readOnly: false, mounts: [], capAdd: [], capDrop: [],
     privileged: false, noNewPrivileges: false, init: false, network: step.network, resources: {}, ulimits: [],
-    labels: {}, restart: "no",
+    labels: {}, restart: "no", networkAliases: [], publish: [], publishAll: false, expose: [], dnsSearch: [], dnsOptions: [],
   };
 }
 

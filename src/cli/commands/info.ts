@@ -6,6 +6,7 @@ import { detectIdentity, findHelper } from "../../runtime/identity.ts";
 import { detectCgroups } from "../../runtime/cgroups.ts";
 import { probeOverlay } from "../../runtime/overlay-probe.ts";
 import { chooseStorageDriver } from "../../runtime/storage-driver.ts";
+import { detectEgress } from "../../network/egress.ts";
 import { VERSION } from "../version.ts";
 
 const command: Command = {
@@ -36,6 +37,7 @@ Show rr's identity, id mappings, store paths, kernel, overlay and cgroup support
       cgroups: { version: cgroups.version, limits: cgroups.controllers, note: cgroups.note ?? null },
       maxUserNamespaces: userns,
       helpers,
+      networkEgress: detectEgress(ctx.env).summary,
     };
     if (str(options, "format") === "json") {
       ctx.out(JSON.stringify(info, null, 2));
@@ -52,6 +54,7 @@ Show rr's identity, id mappings, store paths, kernel, overlay and cgroup support
       `Run root:       ${paths.runroot}`,
       `Storage driver: ${info.storageDriver} (kernel overlay in the user namespace: ${overlay.ok ? "works" : "refused"})`,
       `Cgroups:        ${cgroups.version}; limits: ${cgroups.controllers.join(", ") || "none"}${cgroups.note ? ` (${cgroups.note})` : ""}`,
+      `Network egress: ${info.networkEgress}`,
       `Helpers:        ${Object.entries(helpers).map(([k, v]) => `${k}=${v ?? "missing"}`).join(" ")}`,
     ].join("\n"));
     return 0;

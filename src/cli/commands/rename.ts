@@ -4,6 +4,7 @@ import { parseArgs } from "../args.ts";
 import { UsageError } from "../../errors.ts";
 import { findContainer } from "../../store/container-store.ts";
 import { renameContainer } from "../../store/container-rename.ts";
+import { renameOnNetworks } from "../../runtime/network-membership.ts";
 
 const USAGE = "Usage:  rr rename CONTAINER NEW_NAME";
 
@@ -21,7 +22,9 @@ Aliases:
     const [oldRef, newName] = positionals as [string, string];
     if (!oldRef.trim() || !newName.trim()) throw new UsageError("Neither old nor new names may be empty");
     const root = ctx.storePaths().root;
-    renameContainer(root, findContainer(root, oldRef).id, newName);
+    const id = findContainer(root, oldRef).id;
+    renameContainer(root, id, newName);
+    renameOnNetworks(root, id, newName); // peers resolve the new name
     return 0;
   },
 };

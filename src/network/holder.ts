@@ -1,0 +1,127 @@
+/**
+ * The network holder: one pause process per store whose network namespace
+ * holds a bridge per rr network and slirp4netns' tap0 for egress. Rootless,
+ * it also owns a user namespace that containers on networks join (a veth
+ * cannot be moved into a sibling user namespace's netns: EPERM). It runs
+ * under its own monitor (ffi/monitor.c), which keeps the lifeline that ends
+ * slirp4netns when the holder goes. Started on demand, never by hand.
+ */
+import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { launchMonitored } from "../runtime/monitored-launch.ts";
+import { monitorExecutable } from "../runtime/monitor-binary.ts";
+import type { Identity } from "../runtime/identity.ts";
+import type { Plan } from "../runtime/plan-encoder.ts";
+import { lastCap } from "../runtime/capabilities.ts";
+import { CLONE } from "../sys/core.ts";
+import { cloexecPipe } from "../sys/libc.ts";
+import { withLock } from "../store/lock.ts";
+import { writeJsonAtomic } from "../store/atomic.ts";
+import { processStartTime } from "../store/container-store.ts";
+import { detectEgress, startSlirp, SLIRP_DEVICE } from "./egress.ts";
+import { setupHolderNat, type NsFds } from "./link-setup.ts";
+
+export interface Holder {
+  pid: number;
+  /** /proc paths of its namespaces; no user namespace as root. */
+  userNs?: string;
+  netNs: string;
+  /** The egress tool in its namespace, if any. */
+  egress?: string;
+}
+
+interface HolderRecord {
+  pid: number;
+  pidStart: string;
+  monitorPid: number;
+  egress?: string;
+}
+
+export function holderDir(root: string): string {
+  return join(root, "network-holder");
+}
+
+function readRecord(dir: string): HolderRecord | undefined {
+  try {
+    return JSON.parse(readFileSync(join(dir, "holder.json"), "utf8")) as HolderRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+function asHolder(r: HolderRecord, identity: Identity): Holder {
+  return {
+    pid: r.pid, netNs: `/proc/${r.pid}/ns/net`, egress: r.egress,
+    userNs: identity.mode === "root" ? undefined : `/proc/${r.pid}/ns/user`,
+  };
+}
+
+/** The running holder, if there is one (no start). */
+export function runningHolder(root: string, identity: Identity): Holder | undefined {
+  const r = readRecord(holderDir(root));
+  return r && processStartTime(r.pid) === r.pidStart ? asHolder(r, identity) : undefined;
+}
+
+/** Opens a holder's (or any process's) namespaces for link-setup; close with closeNs. */
+export function openNs(ns: { userNs?: string; netNs: string }): NsFds {
+  const net = openSync(ns.netNs, "r");
+  try {
+    return { net, user: ns.userNs ? openSync(ns.userNs, "r") : undefined };
+  } catch (err) {
+    closeSync(net);
+    throw err;
+  }
+}
+
+export function closeNs(fds: NsFds): void {
+  closeSync(fds.net);
+  if (fds.user !== undefined) closeSync(fds.user);
+}
+
+function pausePlan(monitor: string): Plan {
+  return {
+    flags: ["stdinNull", "setsid", "loopbackUp"], ops: [], argv: [monitor, "-P"], env: [], execPath: monitor,
+    uid: 0, gid: 0, groups: [], rlimits: [], capLastCap: lastCap(),
+    caps: { bounding: 0n, effective: 0n, permitted: 0n, inheritable: 0n, ambient: 0n },
+  };
+}
+
+/** The holder, started if it is not running. */
+export async function ensureHolder(root: string, identity: Identity, env: Record<string, string | undefined> = process.env): Promise<Holder> {
+  const dir = holderDir(root);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return withLock(join(dir, "lock"), async () => {
+    const running = runningHolder(root, identity);
+    if (running) return running;
+    const monitor = await monitorExecutable(root);
+    const egress = detectEgress(env).tool;
+    const [lifelineRead, lifelineWrite] = cloexecPipe();
+    try {
+      const launched = await launchMonitored({
+        monitor, containerDir: dir, plan: pausePlan(monitor),
+        cloneFlags: CLONE.NEWNET | CLONE.NEWNS | (identity.mode === "root" ? 0 : CLONE.NEWUSER),
+        identity, lifeline: lifelineWrite, tty: false, keepStdin: false,
+        restart: { name: "no", maximumRetryCount: 0 }, restartCount: 0, autoRemove: false, cgroupPaths: [],
+        beforeRelease: (pid) => {
+          if (!egress) return undefined;
+          startSlirp({ path: egress.path, pid, lifeline: lifelineRead, hostLoopback: env.RR_NETWORK_HOST_LOOPBACK === "1" });
+          const fds = openNs(asHolder({ pid, pidStart: "", monitorPid: 0 }, identity));
+          try {
+            setupHolderNat(fds, SLIRP_DEVICE); // containers behind the bridges leave through tap0, masqueraded
+          } finally {
+            closeNs(fds);
+          }
+          return undefined;
+        },
+      });
+      const record: HolderRecord = {
+        pid: launched.pid, pidStart: processStartTime(launched.pid) ?? "", monitorPid: launched.monitorPid, egress: egress?.name,
+      };
+      writeJsonAtomic(join(dir, "holder.json"), record);
+      return asHolder(record, identity);
+    } finally {
+      closeSync(lifelineRead);
+      closeSync(lifelineWrite);
+    }
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * `rr network connect/disconnect` on a running container: a veth added to
+ * (or taken from) its network namespace while it runs. Rootless, only a
+ * container that already lives in the holder's user namespace (one started
+ * on a network) can take a veth: the kernel refuses to move one into a
+ * sibling user namespace's netns.
+ */
+import { closeSync, openSync, readFileSync, statSync } from "node:fs";
+import type { Identity } from "./identity.ts";
+import { ensureHolder, openNs, closeNs } from "../network/holder.ts";
+import { attachEndpoint, detachEndpoint, ensureBridge } from "../network/link-setup.ts";
+import type { Endpoint, NetworkRecord } from "../network/network-store.ts";
+import { bridgeSpec, endpointSpec, hostInterfaceName } from "./container-network.ts";
+import { refreshNetworkHosts } from "./network-membership.ts";
+import type { ContainerRecord } from "../store/container-store.ts";
+import { ConflictError } from "../errors.ts";
+
+/** The interfaces in the container's network namespace. */
+function interfaces(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/net/dev`, "utf8").split("\n").slice(2)
+    .map((l) => l.split(":")[0]!.trim()).filter(Boolean);
+}
+
+function sameNamespace(a: string, b: string): boolean {
+  const x = statSync(a), y = statSync(b);
+  return x.ino === y.ino && x.dev === y.dev;
+}
+
+export async function connectRunning(root: string, identity: Identity, rec: ContainerRecord, network: NetworkRecord, endpoint: Endpoint): Promise<void> {
+  const pid = rec.state.pid!;
+  const holder = await ensureHolder(root, identity);
+  if (holder.userNs && !sameNamespace(holder.userNs, `/proc/${pid}/ns/user`)) {
+    throw new ConflictError(`cannot connect the running container ${rec.name}: it was not started on an rr network`, {
+      hint: `Stop it, connect it, and start it again (rootless, a veth cannot enter its user namespace while it runs).`,
+    });
+  }
+  const taken = new Set(interfaces(pid));
+  let n = 0;
+  while (taken.has(`eth${n}`)) n++;
+  const h = openNs(holder);
+  const net = openSync(`/proc/${pid}/ns/net`, "r");
+  try {
+    ensureBridge(h, bridgeSpec(network));
+    // a second network never takes the default route
+    attachEndpoint(h, { net }, endpointSpec({ network, endpoint }, `eth${n}`, rec.id, identity, !taken.has("eth0")));
+  } finally {
+    closeSync(net);
+    closeNs(h);
+  }
+  refreshNetworkHosts(root, [network.id]);
+}
+
+export async function disconnectRunning(root: string, identity: Identity, rec: ContainerRecord, network: NetworkRecord): Promise<void> {
+  const holder = await ensureHolder(root, identity);
+  const h = openNs(holder);
+  try {
+    detachEndpoint(h, hostInterfaceName(rec.id, network.id));
+  } finally {
+    closeNs(h);
+  }
+  refreshNetworkHosts(root, [network.id]);
+}

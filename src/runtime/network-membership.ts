@@ -1,0 +1,49 @@
+/**
+ * A container's place on rr networks over its life: its address is reserved
+ * at create (so `--ip` taken is an error before anything runs) and kept
+ * across stop/start, released at removal; every change rewrites the peers'
+ * /etc/hosts in place.
+ */
+import type { RunRequest } from "./run-request.ts";
+import { parseNetworkMode } from "./network-mode.ts";
+import { containerHostname, renderHosts } from "./container-hosts.ts";
+import { storedRequest } from "./container-prepare.ts";
+import { allocateEndpoint, endpointsOf, releaseAllEndpoints, renameEndpoints } from "../network/network-store.ts";
+import { refreshPeerHosts } from "../network/network-hosts.ts";
+import { readContainer, type ContainerRecord } from "../store/container-store.ts";
+
+/** Rewrites /etc/hosts of every container on these networks. */
+export function refreshNetworkHosts(root: string, networkIds: string[]): void {
+  if (!networkIds.length) return;
+  refreshPeerHosts(root, networkIds, (id) => {
+    try {
+      const rec = readContainer(root, id);
+      return renderHosts(root, rec, storedRequest(rec));
+    } catch {
+      return undefined; // being removed
+    }
+  });
+}
+
+/** At create: the address on the --network the container names (a user-defined one). */
+export function joinPrimaryNetwork(root: string, rec: ContainerRecord, req: RunRequest): void {
+  const mode = parseNetworkMode(req.network);
+  if (mode.kind !== "network") return;
+  const { network } = allocateEndpoint(root, mode.name, {
+    containerId: rec.id, containerName: rec.name, ip: req.ip, aliases: req.networkAliases ?? [], hostname: containerHostname(rec, req),
+  });
+  refreshNetworkHosts(root, [network.id]);
+}
+
+/** At removal: addresses back to their networks, peers told. */
+export function leaveAllNetworks(root: string, containerId: string): void {
+  const left = releaseAllEndpoints(root, containerId);
+  refreshNetworkHosts(root, left.map((n) => n.id));
+}
+
+export function renameOnNetworks(root: string, containerId: string, name: string): void {
+  const on = endpointsOf(root, containerId);
+  if (!on.length) return;
+  renameEndpoints(root, containerId, name);
+  refreshNetworkHosts(root, on.map((a) => a.network.id));
+}
