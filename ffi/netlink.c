@@ -31,8 +31,8 @@
  *               nfnetlink batch delimiters.
  *   WRITE    4  u32 path length (with its NUL), u32 data length, the path
  *               (under /proc/sys/, no ".."), the data; written in one write()
- *   flags    RR_NL_EEXIST_OK, RR_NL_ENODEV_OK (SEND: that error counts as an
- *            ack), RR_NL_OPTIONAL (WRITE: a missing file is not an error)
+ *   flags    1 EEXIST_OK, 2 ENODEV_OK (SEND: that error counts as an ack),
+ *            4 OPTIONAL (WRITE: a missing file is not an error)
  *
  * Returns 0, or -errno with result[0] = the failed op's index (-1: before
  * any op), result[1] = errno, result[2] = the failing message's index within

@@ -4,12 +4,18 @@
  * container has started, its runtime spec (config.json).
  */
 import { existsSync, readFileSync } from "node:fs";
-import { hostname as hostHostname } from "node:os";
 import { join } from "node:path";
 import type { RunRequest, UserMount } from "../runtime/run-request.ts";
 import { mergeEnv } from "../runtime/spec.ts";
 import { CONTAINER_FILES, containerDir, type ContainerRecord } from "../store/container-store.ts";
 import { containerLabels, isActive } from "./container-row.ts";
+import { livePorts } from "./container-ports.ts";
+import { attachedNetworks } from "../runtime/container-network.ts";
+import { networkModeName } from "../runtime/network-mode.ts";
+import { containerHostname } from "../runtime/container-hosts.ts";
+import { parsePublish } from "../network/ports.ts";
+import { prefixLength } from "../network/cidr.ts";
+import { createHash } from "node:crypto";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 
@@ -74,7 +80,7 @@ export function containerJson(root: string, rec: ContainerRecord, size?: { rw: n
     ...(size ? { SizeRw: size.rw, SizeRootFs: size.rootFs } : {}),
     Mounts: mounts.map(mountJson),
     Config: {
-      Hostname: spec?.hostname ?? rec.hostname ?? req.hostname ?? (req.network === "host" ? hostHostname() : rec.id.slice(0, 12)),
+      Hostname: spec?.hostname ?? rec.hostname ?? containerHostname(rec, req as RunRequest),
       Domainname: "",
       User: req.user ?? image.User ?? "",
       AttachStdin: !req.detach && !!req.interactive,
@@ -94,7 +100,7 @@ export function containerJson(root: string, rec: ContainerRecord, size?: { rw: n
       ...(rec.stopSignal ? { StopSignal: rec.stopSignal } : {}),
       ...(rec.stopTimeout !== undefined ? { StopTimeout: rec.stopTimeout } : {}),
     },
-    NetworkSettings: networkSettings(req.network),
+    NetworkSettings: networkSettings(root, rec, req),
   };
 }
 
@@ -119,8 +125,8 @@ function hostConfig(rec: ContainerRecord, req: Partial<RunRequest>, spec: Spec |
     Binds: binds.length ? binds : null,
     ContainerIDFile: "",
     LogConfig: { Type: "k8s-file", Config: {} },
-    NetworkMode: req.network ?? "host",
-    PortBindings: {},
+    NetworkMode: networkModeName(req.network),
+    PortBindings: portBindings(req),
     RestartPolicy: { Name: policy.name, MaximumRetryCount: policy.maximumRetryCount },
     AutoRemove: rec.autoRemove,
     VolumeDriver: "",
@@ -182,16 +188,35 @@ function mountJson(m: UserMount): Record<string, unknown> {
   return { Type: "tmpfs", Source: "", Destination: m.destination, Mode: "", RW: !m.options.includes("ro"), Propagation: "" };
 }
 
-/** No user-defined networks yet: the container is on the host's network or none. */
-function networkSettings(mode: string | undefined): Record<string, unknown> {
-  const name = mode ?? "host";
+/** Docker's PortBindings: what -p asked for, "" for any host address or port. */
+function portBindings(req: Partial<RunRequest>): Record<string, { HostIp: string; HostPort: string }[]> {
+  const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of (req.publish ?? []).flatMap(parsePublish)) {
+    (out[`${p.containerPort}/${p.proto}`] ??= []).push({ HostIp: p.hostIp, HostPort: p.hostPort ? String(p.hostPort) : "" });
+  }
+  return out;
+}
+
+/** Addresses on rr networks (else the mode's name with an empty entry), and the ports bound while it runs. */
+function networkSettings(root: string, rec: ContainerRecord, req: Partial<RunRequest>): Record<string, unknown> {
+  const Ports: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const p of livePorts(rec)) (Ports[`${p.containerPort}/${p.proto}`] ??= []).push({ HostIp: p.hostIp || "0.0.0.0", HostPort: String(p.hostPort) });
+  const attached = attachedNetworks(root, rec);
+  const empty = { IPAMConfig: null, Links: null, Aliases: null, MacAddress: "", DriverOpts: null, NetworkID: "", EndpointID: "", Gateway: "", IPAddress: "", IPPrefixLen: 0, IPv6Gateway: "", GlobalIPv6Address: "", GlobalIPv6PrefixLen: 0, DNSNames: null };
+  const Networks = attached.length
+    ? Object.fromEntries(attached.map(({ network: n, endpoint: e }) => [n.name, {
+        ...empty, IPAMConfig: e.ip === req.ip && n.name === req.network ? { IPv4Address: e.ip } : null,
+        Aliases: e.aliases.length ? e.aliases : null, MacAddress: e.mac, NetworkID: n.id,
+        EndpointID: createHash("sha256").update(`${n.id}/${rec.id}`).digest("hex"),
+        Gateway: n.internal ? "" : n.gateway, IPAddress: e.ip, IPPrefixLen: prefixLength(n.subnet),
+        DNSNames: [rec.name, rec.id.slice(0, 12), ...e.aliases],
+      }]))
+    : { [networkModeName(req.network)]: empty };
+  const first = attached[0];
   return {
-    Bridge: "", SandboxID: "", SandboxKey: "", Ports: {},
-    Networks: {
-      [name]: {
-        IPAMConfig: null, Links: null, Aliases: null, MacAddress: "", DriverOpts: null, NetworkID: "", EndpointID: "",
-        Gateway: "", IPAddress: "", IPPrefixLen: 0, IPv6Gateway: "", GlobalIPv6Address: "", GlobalIPv6PrefixLen: 0, DNSNames: null,
-      },
-    },
+    Bridge: "", SandboxID: "", SandboxKey: isActive(rec) && rec.state.pid ? `/proc/${rec.state.pid}/ns/net` : "", Ports,
+    Gateway: first && !first.network.internal ? first.network.gateway : "", IPAddress: first?.endpoint.ip ?? "",
+    IPPrefixLen: first ? prefixLength(first.network.subnet) : 0, MacAddress: first?.endpoint.mac ?? "",
+    Networks,
   };
 }

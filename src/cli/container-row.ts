@@ -4,6 +4,9 @@
  * are getters, so a template pays only for what it prints.
  */
 import { parseReference } from "../image/reference.ts";
+import { formatPorts } from "../network/ports.ts";
+import { networkModeName } from "../runtime/network-mode.ts";
+import { livePorts } from "./container-ports.ts";
 import type { ContainerRecord } from "../store/container-store.ts";
 import { humanDuration, humanSize } from "./format.ts";
 import { ellipsis, goQuote, goTimeString } from "./go-text.ts";
@@ -90,9 +93,9 @@ export function psRow(rec: ContainerRecord, o: RowOptions): PsRow {
     LocalVolumes: "0",
     get Mounts() { return binds(rec).map((m) => (o.trunc ? ellipsis(m.source ?? "", 15) : m.source ?? "")).join(","); },
     Names: rec.name,
-    get Networks() { return String(rec.request?.network ?? ""); },
+    get Networks() { return networkModeName(rec.request?.network as string | undefined); },
     Platform: null,
-    Ports: "",
+    get Ports() { return formatPorts(livePorts(rec)); },
     get RunningFor() { return `${humanDuration(Math.max(0, o.now - created))} ago`; },
     get Size() {
       if (!o.size) return "0B";

@@ -58,5 +58,4 @@ export async function disconnectRunning(root: string, identity: Identity, rec: C
   } finally {
     closeNs(h);
   }
-  refreshNetworkHosts(root, [network.id]);
 }

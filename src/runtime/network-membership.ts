@@ -9,20 +9,28 @@ import { parseNetworkMode } from "./network-mode.ts";
 import { containerHostname, renderHosts } from "./container-hosts.ts";
 import { storedRequest } from "./container-prepare.ts";
 import { allocateEndpoint, endpointsOf, releaseAllEndpoints, renameEndpoints } from "../network/network-store.ts";
-import { refreshPeerHosts } from "../network/network-hosts.ts";
-import { readContainer, type ContainerRecord } from "../store/container-store.ts";
+import { refreshPeerHosts, rewriteInPlace } from "../network/network-hosts.ts";
+import { containerDir, readContainer, type ContainerRecord } from "../store/container-store.ts";
+import { join } from "node:path";
 
-/** Rewrites /etc/hosts of every container on these networks. */
-export function refreshNetworkHosts(root: string, networkIds: string[]): void {
-  if (!networkIds.length) return;
-  refreshPeerHosts(root, networkIds, (id) => {
+function hostsOf(root: string, id: string): string | undefined {
+  try {
+    const rec = readContainer(root, id);
+    return renderHosts(root, rec, storedRequest(rec));
+  } catch {
+    return undefined; // being removed
+  }
+}
+
+/** Rewrites /etc/hosts of every container on these networks, and of `left`, which just left one. */
+export function refreshNetworkHosts(root: string, networkIds: string[], left?: string): void {
+  if (networkIds.length) refreshPeerHosts(root, networkIds, (id) => hostsOf(root, id));
+  const text = left && hostsOf(root, left);
+  if (text) {
     try {
-      const rec = readContainer(root, id);
-      return renderHosts(root, rec, storedRequest(rec));
-    } catch {
-      return undefined; // being removed
-    }
-  });
+      rewriteInPlace(join(containerDir(root, left!), "hosts"), text);
+    } catch {} // not started yet: its next start writes it
+  }
 }
 
 /** At create: the address on the --network the container names (a user-defined one). */

@@ -50,8 +50,19 @@ describe("parseRunArgs()", () => {
   test("requires an image", () => {
     expect(() => parseRunArgs(["--rm"], {})).toThrow('"rr run" requires at least 1 argument.');
   });
-  test("refuses networks that do not exist yet with a hint", () => {
-    expect(() => parseRunArgs(["--network", "bridge", "img"], {})).toThrow('network "bridge" is not supported yet');
+  test("network modes and the flags that need a user-defined network", () => {
+    expect(parseRunArgs(["img"], {}).network).toBe("default");
+    expect(parseRunArgs(["--net", "hadoop", "--ip", "172.18.0.2", "--network-alias", "nn", "img"], {})).toMatchObject({ network: "hadoop", ip: "172.18.0.2", networkAliases: ["nn"] });
+    expect(parseRunArgs(["--network", "container:web", "img"], {}).network).toBe("container:web");
+    expect(parseRunArgs(["-p", "127.0.0.1:8080:80", "-p", "53/udp", "-P", "--expose", "90", "img"], {})).toMatchObject({ publish: ["127.0.0.1:8080:80", "53/udp"], publishAll: true, expose: ["90"] });
+    expect(() => parseRunArgs(["--ip", "172.18.0.2", "img"], {})).toThrow("supported only on user-defined networks");
+    expect(() => parseRunArgs(["--net", "hadoop", "--ip", "172.18.0.300", "img"], {})).toThrow('invalid IPv4 address: "172.18.0.300"');
+    expect(() => parseRunArgs(["--network", "none", "-p", "80", "img"], {})).toThrow("port publishing");
+    expect(() => parseRunArgs(["--network", "container:web", "-P", "img"], {})).toThrow("port publishing");
+    expect(() => parseRunArgs(["--network", "container:", "img"], {})).toThrow("name the container");
+    expect(() => parseRunArgs(["--network", "slirp4netns:mtu=9000", "img"], {})).toThrow('unknown slirp4netns option "mtu=9000"');
+    expect(() => parseRunArgs(["--network", "bad name", "img"], {})).toThrow('invalid network name "bad name"');
+    expect(() => parseRunArgs(["-p", "80:", "img"], {})).toThrow();
   });
   test("parses limits", () => {
     const r = parseRunArgs(["-m", "64m", "--cpus", "0.5", "--pids-limit", "10", "--cpuset-cpus", "0", "img"], {});

@@ -299,7 +299,7 @@ describe.skipIf(!!skip).each(MODES)(`rr ps (%s)${skip ? ` — skipped: ${skip}` 
     const json = lines(ok("ps", "-a", "--format", "json")).map((l) => JSON.parse(l));
     expect(json).toHaveLength(5);
     const web = json.find((j) => j.Names === "web");
-    expect(web).toMatchObject({ Image: "busybox", Labels: "app=web,tier=front", State: "exited", Networks: "host", Ports: "", Size: "0B", LocalVolumes: "0" });
+    expect(web).toMatchObject({ Image: "busybox", Labels: "app=web,tier=front", State: "exited", Networks: "slirp4netns", Ports: "", Size: "0B", LocalVolumes: "0" });
     expect(web.ID).toMatch(/^[0-9a-f]{12}$/);
     expect(web.Command).toBe(`"sh -c 'echo hello >…"`);
     expect(web.CreatedAt).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} \S+$/);

@@ -3,7 +3,7 @@
  * directory, as root, as an unprivileged user with subordinate ids
  * (rootless), and as that user with only its own id (rootless-single).
  */
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 
@@ -114,6 +114,11 @@ export class Sandbox {
 
   cleanup(): void {
     for (const mode of MODES) {
+      // the network holder rr started for this store (its monitor and slirp4netns end with it)
+      try {
+        const holder = JSON.parse(readFileSync(join(this.storeRoot(mode), "network-holder", "holder.json"), "utf8")) as { pid: number };
+        process.kill(holder.pid, "SIGKILL");
+      } catch {}
       if (mode !== "root" && existsSync(this.storeRoot(mode))) {
         // files of subordinate ids: remove them from inside the user namespace
         this.rr(mode, ["unshare", "rm", "-rf", this.storeRoot(mode)]);

@@ -1,7 +1,7 @@
 /**
- * `rr inspect [--type image|container] [-f TEMPLATE] NAME…`: Docker-shaped
- * JSON. Without --type a name is looked up as a container first, then as an
- * image, as Docker does. Objects found are printed even when others are
+ * `rr inspect [--type image|container|network] [-f TEMPLATE] NAME…`: Docker-shaped
+ * JSON. Without --type a name is looked up as a container, then an image, then
+ * a network, as Docker does. Objects found are printed even when others are
  * not; the command then fails with one line per missing name.
  */
 import type { Command } from "../command.ts";
@@ -13,6 +13,7 @@ import type { ImageRecord } from "../../store/image-store.ts";
 import type { Store } from "../../store/store.ts";
 import { CollectedOutput } from "../collected-output.ts";
 import { containerJson } from "../container-json.ts";
+import { networkJson, resolveNetwork } from "./network-view.ts";
 import { containerSizeRw } from "../container-size.ts";
 import { compileTemplate } from "../go-template.ts";
 import { openCliStore } from "../open-store.ts";
@@ -27,15 +28,15 @@ Return low-level information on rr objects
 Options:
   -f, --format string   Format output using a Go template ('json' for the JSON array)
   -s, --size            Display total file sizes if the type is container
-      --type string     Only inspect objects of the given type (image or container)`,
+      --type string     Only inspect objects of the given type (image, container or network)`,
   async run(argv, ctx) {
     const { options, positionals } = parseArgs(argv, [
       { name: "format", short: "f", value: true }, { name: "type", value: true }, { name: "size", short: "s" },
     ], { command: "inspect" });
     if (!positionals.length) throw new UsageError(`"rr inspect" requires at least 1 argument`, { hint: "Usage:  rr inspect [OPTIONS] NAME|ID [NAME|ID...]" });
     const type = str(options, "type");
-    if (type !== undefined && type !== "image" && type !== "container") {
-      throw new UsageError(`"${type}" is not a valid value for --type`, { hint: "Use --type image or --type container." });
+    if (type !== undefined && type !== "image" && type !== "container" && type !== "network") {
+      throw new UsageError(`"${type}" is not a valid value for --type`, { hint: "Use --type image, container or network." });
     }
     const { store } = await openCliStore(ctx);
     const found: unknown[] = [];
@@ -64,7 +65,7 @@ Options:
 };
 
 function lookup(store: Store, name: string, type: string | undefined, size: boolean): unknown {
-  if (type !== "image") {
+  if (type !== "image" && type !== "network") {
     try {
       const c = findContainer(store.root, name);
       if (!size) return containerJson(store.root, c);
@@ -74,9 +75,16 @@ function lookup(store: Store, name: string, type: string | undefined, size: bool
       if (!(err instanceof NotFoundError)) throw err;
     }
   }
-  if (type !== "container") {
+  if (type !== "container" && type !== "network") {
     const image = store.images.find(name);
     if (image) return imageJson(image);
+  }
+  if (type === undefined || type === "network") {
+    try {
+      return networkJson(store.root, resolveNetwork(store.root, name));
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
   }
   return undefined;
 }

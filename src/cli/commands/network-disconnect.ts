@@ -58,7 +58,7 @@ Options:
         }
       }
       releaseEndpoint(root, current.id, rec.id);
-      refreshNetworkHosts(root, [current.id]);
+      refreshNetworkHosts(root, [current.id], rec.id);
     });
     return 0;
   },
