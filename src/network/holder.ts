@@ -6,7 +6,7 @@
  * under its own monitor (ffi/monitor.c), which keeps the lifeline that ends
  * slirp4netns when the holder goes. Started on demand, never by hand.
  */
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { launchMonitored } from "../runtime/monitored-launch.ts";
 import { monitorExecutable } from "../runtime/monitor-binary.ts";
@@ -123,5 +123,17 @@ export async function ensureHolder(root: string, identity: Identity, env: Record
       closeSync(lifelineRead);
       closeSync(lifelineWrite);
     }
+  });
+}
+
+/** Ends the holder (its monitor and slirp4netns follow): for prune, when no running container needs it. */
+export function stopHolder(root: string): boolean {
+  const dir = holderDir(root);
+  return withLock(join(dir, "lock"), () => {
+    const r = readRecord(dir);
+    if (!r || processStartTime(r.pid) !== r.pidStart) return false;
+    process.kill(r.pid, "SIGKILL");
+    rmSync(join(dir, "holder.json"), { force: true });
+    return true;
   });
 }

@@ -8,9 +8,11 @@ import type { RunRequest } from "./run-request.ts";
 import { parseNetworkMode } from "./network-mode.ts";
 import { containerHostname, renderHosts } from "./container-hosts.ts";
 import { storedRequest } from "./container-prepare.ts";
-import { allocateEndpoint, endpointsOf, releaseAllEndpoints, renameEndpoints } from "../network/network-store.ts";
+import { allocateEndpoint, endpointsOf, listNetworks, releaseAllEndpoints, renameEndpoints } from "../network/network-store.ts";
 import { refreshPeerHosts, rewriteInPlace } from "../network/network-hosts.ts";
-import { containerDir, readContainer, type ContainerRecord } from "../store/container-store.ts";
+import { containerDir, listContainers, readContainer, type ContainerRecord } from "../store/container-store.ts";
+import { holderDir, stopHolder } from "../network/holder.ts";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 
 function hostsOf(root: string, id: string): string | undefined {
@@ -54,4 +56,12 @@ export function renameOnNetworks(root: string, containerId: string, name: string
   if (!on.length) return;
   renameEndpoints(root, containerId, name);
   refreshNetworkHosts(root, on.map((a) => a.network.id));
+}
+
+/** Ends the network holder when no running container is on an rr network (prune). */
+export function stopIdleHolder(root: string): void {
+  if (!existsSync(holderDir(root))) return;
+  const onNetworks = new Set(listNetworks(root).flatMap((n) => Object.keys(n.endpoints)));
+  const busy = listContainers(root).some((c) => onNetworks.has(c.id) && ["running", "paused", "restarting"].includes(c.state.status));
+  if (!busy) stopHolder(root);
 }

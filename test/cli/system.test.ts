@@ -140,16 +140,18 @@ describe.skipIf(!!skip).each(MODES)(`rr container prune / system (%s)${skip ? ` 
     const multiId = s.ok("images", "-q", "--no-trunc", "multi").trim();
 
     const declined = s.rr(["system", "prune"], "\n");
-    expect(declined.stdout).toBe("WARNING! This will remove:\n  - all stopped containers\n  - all dangling images\n\nAre you sure you want to continue? [y/N] \n");
+    expect(declined.stdout).toBe("WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - all dangling images\n\nAre you sure you want to continue? [y/N] \n");
     expect(s.ok("ps", "-a", "-q").trim().split("\n")).toHaveLength(2);
 
-    // nothing is dangling: the stopped container goes, the images stay
+    // nothing is dangling: the stopped container and the unused network go, the images stay
+    s.ok("network", "create", "unused");
     const first = s.ok("system", "prune", "-f");
-    expect(first).toMatch(/^Deleted Containers:\n[0-9a-f]{64}\n\nTotal reclaimed space: \d+(\.\d+)?k?B\n$/);
+    expect(first).toMatch(/^Deleted Containers:\n[0-9a-f]{64}\n\nDeleted Networks:\nunused\n\nTotal reclaimed space: \d+(\.\d+)?k?B\n$/);
+    expect(s.ok("network", "ls", "--format", "{{.Name}}").trim().split("\n")).toEqual(["bridge", "host", "none"]);
     expect(s.ok("images", "--format", "{{.Repository}}").trim().split("\n").sort()).toEqual(["busybox", "multi"]);
 
     const warnAll = s.rr(["system", "prune", "-a", "--filter", "label=x"], "no\n");
-    expect(warnAll.stdout).toBe("WARNING! This will remove:\n  - all stopped containers\n  - all images without at least one container associated to them\n\n  Items to be pruned will be filtered with:\n  - label=x\n\nAre you sure you want to continue? [y/N] \n");
+    expect(warnAll.stdout).toBe("WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - all images without at least one container associated to them\n\n  Items to be pruned will be filtered with:\n  - label=x\n\nAre you sure you want to continue? [y/N] \n");
 
     const all = s.ok("system", "prune", "-a", "-f");
     expect(all).toBe(`Deleted Images:\nuntagged: multi:latest\ndeleted: ${multiId}\n\n${all.split("\n").at(-2)}\n`);

@@ -6,6 +6,7 @@ import type { Command } from "../command.ts";
 import { bool, list, parseArgs } from "../args.ts";
 import { UsageError } from "../../errors.ts";
 import { pruneNetworks } from "../../network/network-store.ts";
+import { stopIdleHolder } from "../../runtime/network-membership.ts";
 import { confirm } from "../confirm.ts";
 import { parseFilters } from "../filter-args.ts";
 import { openCliStore } from "../open-store.ts";
@@ -36,6 +37,7 @@ Options:
     const { store } = await openCliStore(ctx);
     const removed = pruneNetworks(store.root, (n) => match(n.created, n.labels));
     if (removed.length) ctx.out(`Deleted Networks:\n${removed.map((n) => n.name).sort(naturalCompare).join("\n")}\n\n`);
+    stopIdleHolder(store.root);
     return 0;
   },
 };

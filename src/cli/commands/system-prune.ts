@@ -10,6 +10,8 @@ import { UsageError } from "../../errors.ts";
 import { familiarize } from "../../image/reference.ts";
 import { listContainers } from "../../store/container-store.ts";
 import { pruneImages } from "../../store/image-prune.ts";
+import { pruneNetworks } from "../../network/network-store.ts";
+import { stopIdleHolder } from "../../runtime/network-membership.ts";
 import { normalizeId } from "../container-filters.ts";
 import { confirm } from "../confirm.ts";
 import { parseFilters } from "../filter-args.ts";
@@ -45,6 +47,9 @@ Options:
     const { store, identity } = await openCliStore(ctx);
     const containers = await pruneContainers(ctx, identity, match);
     if (containers.deleted.length) ctx.out(`Deleted Containers:\n${containers.deleted.join("\n")}\n\n`);
+    const networks = pruneNetworks(store.root, (n) => match(n.created, n.labels));
+    if (networks.length) ctx.out(`Deleted Networks:\n${networks.map((n) => n.name).sort().join("\n")}\n\n`);
+    stopIdleHolder(store.root);
 
     // An image the filters spare counts as used, so pruneImages keeps it.
     const kept = new Set(listContainers(store.root).map((c) => normalizeId(c.imageId)));
@@ -64,7 +69,7 @@ Options:
 
 /** Docker's confirmation text, filters included. */
 function warning(all: boolean, filters: string[]): string {
-  const items = ["all stopped containers", all ? "all images without at least one container associated to them" : "all dangling images"];
+  const items = ["all stopped containers", "all networks not used by at least one container", all ? "all images without at least one container associated to them" : "all dangling images"];
   const shown = filters.map((f) => f.replace(/^([^=]*)/, (k) => k.trim().toLowerCase())).sort();
   const filterText = shown.length ? `\n  Items to be pruned will be filtered with:\n${shown.map((f) => `  - ${f}`).join("\n")}\n` : "";
   return `WARNING! This will remove:\n${items.map((i) => `  - ${i}`).join("\n")}\n${filterText}`;
