@@ -164,6 +164,13 @@ static int open_ns(int pid, const char *name, int *err) {
   return fd;
 }
 
+static void joiner_init(struct joiner *j, int32_t *failure) {
+  failure[0] = 0;
+  failure[1] = -1;
+  memset(j, 0, sizeof *j);
+  for (int i = 0; i < N_NS; i++) j->ns_fd[i] = -1;
+}
+
 /* Clones the intermediate for j (its ns_fd already open, closed here) and learns the child's pid. */
 static int start_joined(struct joiner *j, uint32_t join_flags, const uint8_t *plan, uint32_t len,
                         struct rr_spawn_result *out, int32_t *failure) {
@@ -219,11 +226,8 @@ fail:
 
 int rr_spawn_joined(int32_t target_pid, uint32_t ns_mask, uint32_t join_flags, const uint8_t *plan, uint32_t len,
                     struct rr_spawn_result *out, int32_t *failure) {
-  failure[0] = 0;
-  failure[1] = -1;
   struct joiner j;
-  memset(&j, 0, sizeof j);
-  for (int i = 0; i < N_NS; i++) j.ns_fd[i] = -1;
+  joiner_init(&j, failure);
   for (int i = 0; i < N_NS; i++) {
     if (!(ns_mask & (uint32_t)NS[i].flag)) continue;
     int err;
@@ -244,11 +248,8 @@ int rr_spawn_joined(int32_t target_pid, uint32_t ns_mask, uint32_t join_flags, c
  * unshared by the intermediate, which cannot pass CLONE_NEWPID with CLONE_PARENT. */
 int rr_spawn_into(const char *user_ns, const char *net_ns, uint64_t clone_flags, const uint8_t *plan, uint32_t len,
                   struct rr_spawn_result *out, int32_t *failure) {
-  failure[0] = 0;
-  failure[1] = -1;
   struct joiner j;
-  memset(&j, 0, sizeof j);
-  for (int i = 0; i < N_NS; i++) j.ns_fd[i] = -1;
+  joiner_init(&j, failure);
   const char *paths[2] = {user_ns, net_ns};
   const int index[2] = {0, 3}; /* NS[]: user, net */
   for (int k = 0; k < 2; k++) {

@@ -23,6 +23,8 @@ export interface BridgeSpec {
   prefix: number;
   mac: string;
   internal: boolean;
+  /** -o mtu=N; else the kernel's 1500 */
+  mtu?: number;
 }
 
 export interface EndpointSpec {
@@ -34,6 +36,7 @@ export interface EndpointSpec {
   mac: string;
   /** the default route's gateway, when set */
   gateway?: string;
+  mtu?: number;
   /** must lie inside the writer's gid map: "0 65536" (rootless), "0 0" (single id), "0 2147483647" (root) */
   pingGroupRange: string;
 }
@@ -51,7 +54,7 @@ function enterHolder(s: NetlinkScript, holder: NsFds): NetlinkScript {
 export function ensureBridge(holder: NsFds, b: BridgeSpec): void {
   const s = enterHolder(new NetlinkScript(), holder);
   s.sysctl(BRIDGE_NF, "0", { optional: true });
-  s.send(NETLINK_ROUTE, newBridge(b.name, b.mac), `create bridge ${b.name}`, { eexistOk: true });
+  s.send(NETLINK_ROUTE, newBridge(b.name, b.mac, b.mtu), `create bridge ${b.name}`, { eexistOk: true });
   const br = s.ifindex(b.name, `find bridge ${b.name}`);
   s.send(NETLINK_ROUTE, linkUp(br), `bring up bridge ${b.name}`);
   s.send(NETLINK_ROUTE, newAddr(br, b.gateway, b.prefix), `add address ${b.gateway}/${b.prefix} to bridge ${b.name}`, { eexistOk: true });
@@ -69,7 +72,7 @@ export function attachEndpoint(holder: NsFds, container: NsFds, e: EndpointSpec)
   const s = enterHolder(new NetlinkScript(), holder);
   const br = s.ifindex(e.bridge, `find bridge ${e.bridge}`);
   s.send(NETLINK_ROUTE, delLink(e.hostIf), `remove the stale interface ${e.hostIf}`, { enodevOk: true });
-  s.send(NETLINK_ROUTE, newVeth(e.hostIf, br, e.ifName, container.net, e.mac), `create veth ${e.hostIf} on bridge ${e.bridge}`);
+  s.send(NETLINK_ROUTE, newVeth(e.hostIf, br, e.ifName, container.net, e.mac, e.mtu), `create veth ${e.hostIf} on bridge ${e.bridge}`);
   if (container.user !== undefined) s.setns(container.user, CLONE_NEWUSER, "enter the container's user namespace");
   s.setns(container.net, CLONE_NEWNET, "enter the container's network namespace");
   const dev = s.ifindex(e.ifName, `find ${e.ifName} in the container`);

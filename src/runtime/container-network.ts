@@ -64,13 +64,19 @@ export function endpointSpec(a: AttachedNetwork, ifName: string, containerId: st
     bridge: a.network.bridge, hostIf: hostInterfaceName(containerId, a.network.id), ifName,
     ip: a.endpoint.ip, prefix, mac: a.endpoint.mac,
     gateway: defaultRoute && !a.network.internal ? a.network.gateway : undefined,
-    pingGroupRange: pingGroupRange(identity),
+    pingGroupRange: pingGroupRange(identity), mtu: networkMtu(a.network),
   };
+}
+
+/** `rr network create -o mtu=N` (Docker's com.docker.network.driver.mtu). */
+function networkMtu(n: NetworkRecord): number | undefined {
+  const v = n.options?.["com.docker.network.driver.mtu"];
+  return v ? Number(v) : undefined;
 }
 
 export function bridgeSpec(n: NetworkRecord) {
   // a fixed MAC: else the bridge takes its lowest port's, which changes as containers come and go (ARP stalls)
-  return { name: n.bridge, gateway: n.gateway, prefix: prefixLength(n.subnet), mac: macForIp(n.gateway), internal: n.internal };
+  return { name: n.bridge, gateway: n.gateway, prefix: prefixLength(n.subnet), mac: macForIp(n.gateway), internal: n.internal, mtu: networkMtu(n) };
 }
 
 /** Wires a container (its net namespace open as containerNet) onto its networks' bridges in the holder. */

@@ -11,7 +11,7 @@ import { confirm } from "../confirm.ts";
 import { parseFilters } from "../filter-args.ts";
 import { openCliStore } from "../open-store.ts";
 import { compilePruneFilter, PRUNE_FILTER_KEYS } from "../prune-containers.ts";
-import { naturalCompare } from "./network-view.ts";
+import { naturalCompare } from "../../network/ports.ts";
 
 const USAGE = "Usage:  rr network prune [OPTIONS]";
 

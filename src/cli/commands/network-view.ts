@@ -10,6 +10,7 @@ import { listContainers, type ContainerRecord } from "../../store/container-stor
 import { NotFoundError } from "../../errors.ts";
 import { goTimeString } from "../go-text.ts";
 import { shortId } from "../format.ts";
+import { naturalCompare } from "../../network/ports.ts";
 
 export interface ShownNetwork {
   id: string;
@@ -52,19 +53,6 @@ export function resolveNetwork(root: string, ref: string): ShownNetwork {
     if (hit) return hit;
     throw err;
   }
-}
-
-/** Go's natural sort order (sortorder.NaturalLess): runs of digits compare as numbers. */
-export function naturalCompare(a: string, b: string): number {
-  const split = (s: string) => s.match(/\d+|\D+/g) ?? [];
-  const x = split(a), y = split(b);
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const p = x[i]!, q = y[i]!;
-    if (p === q) continue;
-    if (/^\d/.test(p) && /^\d/.test(q)) return Number(p) - Number(q) || p.length - q.length;
-    return p < q ? -1 : 1;
-  }
-  return x.length - y.length;
 }
 
 /** A row of `rr network ls`, with Docker's field names (`{{.ID}}`, `{{.Label "k"}}`). */
