@@ -61,7 +61,7 @@ struct dir {
   int from, to, pipe[2];
   size_t held, cap, off;
   char *buf;
-  int eof, shut;
+  int eof, shut, pipe_full;
 };
 
 struct conn {
@@ -167,7 +167,11 @@ static void report(int fd, const char *fmt, ...) {
 
 /* ---- tcp ---- */
 
-static int wants_in(const struct dir *d) { return !d->eof && (d->buf ? d->held == 0 : d->held < d->cap); }
+/* A pipe counts pages, not bytes: it can be full below `cap` (pipe_full), and then
+ * the readable socket must not be polled until the pipe drains, or we would spin. */
+static int wants_in(const struct dir *d) {
+  return !d->eof && (d->buf ? d->held == 0 : d->held < d->cap && !d->pipe_full);
+}
 
 /* Read/write mode: for fds splice() refuses, when no pipe can be made, or -R. */
 static int use_buffer(struct dir *d) {
@@ -197,6 +201,7 @@ static int fill(struct dir *d) {
     return 1;
   }
   if (n == 0) d->eof = 1;
+  else if (errno == EAGAIN && d->held) d->pipe_full = 1; /* or the socket is empty: either way wait for the drain */
   else if (errno == EINVAL && !d->buf && d->held == 0) return use_buffer(d) < 0 ? -1 : fill(d);
   else if (errno != EAGAIN && errno != EINTR) return -1;
   return 0;
@@ -208,7 +213,7 @@ static int drain(struct dir *d) {
   ssize_t n = d->buf ? write(d->to, d->buf + d->off, d->held)
                      : splice(d->pipe[0], NULL, d->to, NULL, d->held, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
   if (n > 0) {
-    d->held -= (size_t)n, d->off += (size_t)n;
+    d->held -= (size_t)n, d->off += (size_t)n, d->pipe_full = 0;
     return 1;
   }
   return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;

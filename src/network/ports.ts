@@ -209,7 +209,7 @@ export function closePorts(bound: BoundPort[]): void {
   for (const b of bound) closeFd(b.fd);
 }
 
-/** Docker's JoinHostPort: brackets around IPv6. */
+/** Go's net.JoinHostPort, as Docker prints addresses: brackets around IPv6. */
 function hostPort(ip: string, port: number): string {
   return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
@@ -259,7 +259,8 @@ function formGroup(key: string, first: number, last: number): string {
   const slash = key.lastIndexOf("/");
   const ip = slash > 0 ? key.slice(0, slash) : "", proto = key.slice(slash + 1);
   const range = first === last ? `${first}` : `${first}-${last}`;
-  return ip ? `${ip}:${range}->${range}/${proto}` : `${range}/${proto}`;
+  if (!ip) return `${range}/${proto}`;
+  return `${ip.includes(":") ? `[${ip}]` : ip}:${range}->${range}/${proto}`;
 }
 
 /**

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
-import { chownSync, existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,7 +35,7 @@ function exchange(port: number, data: Uint8Array): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     const s = connect({ port, host: "127.0.0.1", allowHalfOpen: true }, () => s.end(data));
-    s.on("data", (d) => chunks.push(d));
+    s.on("data", (d: Buffer) => chunks.push(d));
     s.on("end", () => {
       resolve(Buffer.concat(chunks));
       s.destroy();
@@ -131,6 +131,10 @@ describe.skipIf(!!skip)(`rr-monitor -F${skip ? ` — skipped: ${skip}` : ""}`, (
     afterAll(async () => {
       driver?.stdin.end();
       await driver?.exited;
+      for (const pid of s?.pids ?? []) {
+        // a forwarder that outlived its lifeline (a failed test) is ours to end
+        if (existsSync(`/proc/${pid}/fd`) && readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("\0-F\0")) process.kill(pid, 9);
+      }
       if (home) rmSync(home, { recursive: true, force: true });
     });
 
