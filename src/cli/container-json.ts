@@ -9,7 +9,7 @@ import type { RunRequest, UserMount } from "../runtime/run-request.ts";
 import { mergeEnv } from "../runtime/spec.ts";
 import { CONTAINER_FILES, containerDir, type ContainerRecord } from "../store/container-store.ts";
 import { containerLabels, isActive } from "./container-row.ts";
-import { livePorts } from "./container-ports.ts";
+import { exposedKeys, livePorts, unpublishedExposed } from "./container-ports.ts";
 import { attachedNetworks } from "../runtime/container-network.ts";
 import { networkModeName } from "../runtime/network-mode.ts";
 import { containerHostname } from "../runtime/container-hosts.ts";
@@ -92,6 +92,7 @@ export function containerJson(root: string, rec: ContainerRecord, size?: { rw: n
       Env: mergeEnv(image.Env ?? [], req.env ?? []),
       Cmd: configCmd(req, image),
       Image: rec.image,
+      ...exposedConfig(rec),
       Volumes: image.Volumes ?? null,
       WorkingDir: req.workdir || image.WorkingDir || "",
       Entrypoint: req.entrypoint !== undefined ? (req.entrypoint.length ? req.entrypoint : null) : image.Entrypoint ?? null,
@@ -188,6 +189,12 @@ function mountJson(m: UserMount): Record<string, unknown> {
   return { Type: "tmpfs", Source: "", Destination: m.destination, Mode: "", RW: !m.options.includes("ro"), Propagation: "" };
 }
 
+/** Config.ExposedPorts: the image's EXPOSE and --expose (absent when none, as Docker). */
+function exposedConfig(rec: ContainerRecord): { ExposedPorts?: Record<string, object> } {
+  const keys = exposedKeys(rec);
+  return keys.length ? { ExposedPorts: Object.fromEntries(keys.map((k) => [k, {}])) } : {};
+}
+
 /** Docker's PortBindings: what -p asked for, "" for any host address or port. */
 function portBindings(req: Partial<RunRequest>): Record<string, { HostIp: string; HostPort: string }[]> {
   const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
@@ -199,8 +206,9 @@ function portBindings(req: Partial<RunRequest>): Record<string, { HostIp: string
 
 /** Addresses on rr networks (else the mode's name with an empty entry), and the ports bound while it runs. */
 function networkSettings(root: string, rec: ContainerRecord, req: Partial<RunRequest>): Record<string, unknown> {
-  const Ports: Record<string, { HostIp: string; HostPort: string }[]> = {};
-  for (const p of livePorts(rec)) (Ports[`${p.containerPort}/${p.proto}`] ??= []).push({ HostIp: p.hostIp || "0.0.0.0", HostPort: String(p.hostPort) });
+  const Ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+  for (const e of unpublishedExposed(rec)) Ports[`${e.port}/${e.proto}`] = null;
+  for (const p of livePorts(rec)) (Ports[`${p.containerPort}/${p.proto}`] ??= [])!.push({ HostIp: p.hostIp || "0.0.0.0", HostPort: String(p.hostPort) });
   const attached = attachedNetworks(root, rec);
   const empty = { IPAMConfig: null, Links: null, Aliases: null, MacAddress: "", DriverOpts: null, NetworkID: "", EndpointID: "", Gateway: "", IPAddress: "", IPPrefixLen: 0, IPv6Gateway: "", GlobalIPv6Address: "", GlobalIPv6PrefixLen: 0, DNSNames: null };
   const Networks = attached.length

@@ -6,7 +6,7 @@
 import { parseReference } from "../image/reference.ts";
 import { formatPorts } from "../network/ports.ts";
 import { networkModeName } from "../runtime/network-mode.ts";
-import { livePorts } from "./container-ports.ts";
+import { livePorts, unpublishedExposed } from "./container-ports.ts";
 import type { ContainerRecord } from "../store/container-store.ts";
 import { humanDuration, humanSize } from "./format.ts";
 import { ellipsis, goQuote, goTimeString } from "./go-text.ts";
@@ -95,7 +95,7 @@ export function psRow(rec: ContainerRecord, o: RowOptions): PsRow {
     Names: rec.name,
     get Networks() { return networkModeName(rec.request?.network as string | undefined); },
     Platform: null,
-    get Ports() { return formatPorts(livePorts(rec)); },
+    get Ports() { return formatPorts(livePorts(rec), unpublishedExposed(rec)); },
     get RunningFor() { return `${humanDuration(Math.max(0, o.now - created))} ago`; },
     get Size() {
       if (!o.size) return "0B";

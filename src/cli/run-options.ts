@@ -191,7 +191,8 @@ function checkNetworkOptions(o: ReturnType<typeof parseArgs>["options"]): string
   const publishes = list(o, "publish").length > 0 || bool(o, "publish-all");
   if (publishes && (mode.kind === "container" || mode.kind === "none")) {
     throw new UsageError(`conflicting options: port publishing and the network mode "${network}"`, {
-      hint: "Publish the ports on the container whose network this one uses, or drop --network.",
+      hint: mode.kind === "none" ? "A container on --network none has no network to publish from: drop -p/-P or --network none."
+        : "Publish the ports on the container whose network this one uses, or drop --network.",
     });
   }
   return network;

@@ -13,7 +13,7 @@ import { joinPrimaryNetwork } from "./network-membership.ts";
 import { parseNetworkMode } from "./network-mode.ts";
 import { detectEgress } from "../network/egress.ts";
 import {
-  containerDir, createContainerRecord, newContainerId, type ContainerRecord, type RestartPolicy,
+  containerDir, createContainerRecord, findContainer, newContainerId, type ContainerRecord, type RestartPolicy,
 } from "../store/container-store.ts";
 
 export interface ImageForRun {
@@ -39,8 +39,11 @@ export function parseRestartPolicy(text: string): RestartPolicy {
 }
 
 export async function createContainer(req: RunRequest, image: ImageForRun, env: RunEnvironment): Promise<ContainerRecord> {
-  const egress = parseNetworkMode(req.network).kind === "private" ? detectEgress() : undefined;
+  const mode = parseNetworkMode(req.network);
+  const egress = mode.kind === "private" ? detectEgress() : undefined;
   if (egress && !egress.tool) env.warn(`the container's network has loopback only: ${egress.summary.replace(/^none: /, "")}`);
+  if (mode.kind === "host" && (req.publish?.length || req.publishAll)) env.warn("Published ports are discarded when using host network mode");
+  if (mode.kind === "container") findContainer(env.root, mode.ref); // No such container: refused before anything is made
   const driver = await chooseStorageDriver(env.root, env.identity, process.env);
   const id = newContainerId();
   const { pull: _pull, ...request } = req as RunRequest & { pull?: string };

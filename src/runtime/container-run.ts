@@ -32,6 +32,7 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
   let fuse: FuseMount | undefined;
   let net: NetworkStart | undefined;
   let code = EXIT_RR_FAILED;
+  let started = false;
   // helpers (forwarder, slirp4netns) exit when rr closes the write end: when the container is done
   const lifeline = cloexecPipe();
   try {
@@ -49,6 +50,7 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
     net.close();
     closeSync(lifeline[0]);
     lifeline[0] = -1;
+    started = true;
     signals.attach(launched.pid);
     const ports = net.ports;
     updateContainer(env.root, id, (r) => ({
@@ -62,7 +64,9 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
   } catch (err) {
     const exitCode = err instanceof ContainerSetupError ? err.exitCode : EXIT_RR_FAILED;
     try {
-      updateContainerState(env.root, id, { status: "exited", exitCode, error: String((err as Error).message), finishedAt: new Date().toISOString() });
+      updateContainerState(env.root, id, started
+        ? { status: "exited", exitCode, error: String((err as Error).message), finishedAt: new Date().toISOString() }
+        : { status: "created", exitCode, error: String((err as Error).message) }); // never ran: Docker keeps it "created"
     } catch {}
     throw err;
   } finally {

@@ -86,7 +86,10 @@ export async function startContainer(
     const exitCode = err instanceof ContainerSetupError ? err.exitCode : EXIT_RR_FAILED;
     try {
       updateContainer(root, rec.id, (r) => ({
-        ...r, state: { ...r.state, status: "exited", pid: undefined, monitorPid: undefined, exitCode, error: (err as Error).message, finishedAt: new Date().toISOString() },
+        // one that never ran stays "created", as Docker keeps it, with the error
+        ...r, state: r.state.startedAt === undefined
+          ? { ...r.state, status: "created", exitCode, error: (err as Error).message }
+          : { ...r.state, status: "exited", pid: undefined, monitorPid: undefined, exitCode, error: (err as Error).message, finishedAt: new Date().toISOString() },
       }));
     } catch {}
     throw err;

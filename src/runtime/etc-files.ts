@@ -5,6 +5,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
+/** The host as seen from a slirp4netns namespace (with host loopback allowed). */
+const SLIRP_HOST = "10.0.2.2";
+
 export interface EtcFiles {
   hosts: string;
   hostname: string;
@@ -53,7 +56,9 @@ export function hostsFile(hostname: string, addHosts: string[], network: string,
          ...(networkLines.length ? networkLines : [`127.0.1.1\t${hostname}`])];
   for (const h of addHosts) {
     const i = h.indexOf(":");
-    lines.push(`${h.slice(i + 1)}\t${h.slice(0, i)}`);
+    const ip = h.slice(i + 1);
+    // Docker's special name for the host as the container reaches it: slirp4netns maps 10.0.2.2 to its loopback
+    lines.push(`${ip === "host-gateway" ? (network === "host" ? "127.0.0.1" : SLIRP_HOST) : ip}\t${h.slice(0, i)}`);
   }
   return lines.join("\n") + "\n";
 }

@@ -116,8 +116,10 @@ export class Sandbox {
     for (const mode of MODES) {
       // the network holder rr started for this store (its monitor and slirp4netns end with it)
       try {
-        const holder = JSON.parse(readFileSync(join(this.storeRoot(mode), "network-holder", "holder.json"), "utf8")) as { pid: number };
-        process.kill(holder.pid, "SIGKILL");
+        const holder = JSON.parse(readFileSync(join(this.storeRoot(mode), "network-holder", "holder.json"), "utf8")) as { pid: number; pidStart: string };
+        const stat = readFileSync(`/proc/${holder.pid}/stat`, "utf8");
+        // the same process, not a later one that reused its pid
+        if (stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] === holder.pidStart) process.kill(holder.pid, "SIGKILL");
       } catch {}
       if (mode !== "root" && existsSync(this.storeRoot(mode))) {
         // files of subordinate ids: remove them from inside the user namespace
