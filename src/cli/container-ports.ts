@@ -2,10 +2,11 @@
 import type { ContainerRecord, PublishedPortRecord } from "../store/container-store.ts";
 import { exposedPorts } from "../network/ports.ts";
 
-/** Published ports are shown only while the container runs (they are bound then). */
+/** Ports are bound, and shown, only while the container runs. */
+const portsBound = (rec: ContainerRecord) => rec.state.status === "running" || rec.state.status === "paused";
+
 export function livePorts(rec: ContainerRecord): PublishedPortRecord[] {
-  const s = rec.state.status;
-  return s === "running" || s === "paused" ? rec.ports ?? [] : [];
+  return portsBound(rec) ? rec.ports ?? [] : [];
 }
 
 /** The image's EXPOSE and --expose, as "80/tcp" keys. */
@@ -17,8 +18,7 @@ export function exposedKeys(rec: ContainerRecord): string[] {
 
 /** Exposed ports nobody published, while the container runs (Docker's ps lists them as "80/tcp"). */
 export function unpublishedExposed(rec: ContainerRecord): { port: number; proto: "tcp" | "udp" }[] {
-  const s = rec.state.status;
-  if (s !== "running" && s !== "paused") return [];
+  if (!portsBound(rec)) return [];
   const published = new Set(livePorts(rec).map((p) => `${p.containerPort}/${p.proto}`));
   return exposedKeys(rec).filter((k) => !published.has(k)).map((k) => {
     const [port, proto] = k.split("/");

@@ -20,6 +20,8 @@ export interface EgressChoice {
 
 export const SLIRP_SUBNET = "10.0.2.0/24";
 export const SLIRP_DNS = "10.0.2.3";
+/** The host's 127.0.0.1 as the namespace reaches it (when host loopback is allowed). */
+export const SLIRP_HOST = "10.0.2.2";
 export const SLIRP_DEVICE = "tap0";
 
 export function detectEgress(env: Record<string, string | undefined> = process.env): EgressChoice {

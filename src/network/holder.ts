@@ -49,17 +49,17 @@ function readRecord(dir: string): HolderRecord | undefined {
   }
 }
 
-function asHolder(r: HolderRecord, identity: Identity): Holder {
+function asHolder(pid: number, identity: Identity, egress?: string): Holder {
   return {
-    pid: r.pid, netNs: `/proc/${r.pid}/ns/net`, egress: r.egress,
-    userNs: identity.mode === "root" ? undefined : `/proc/${r.pid}/ns/user`,
+    pid, netNs: `/proc/${pid}/ns/net`, egress,
+    userNs: identity.mode === "root" ? undefined : `/proc/${pid}/ns/user`,
   };
 }
 
 /** The running holder, if there is one (no start). */
 export function runningHolder(root: string, identity: Identity): Holder | undefined {
   const r = readRecord(holderDir(root));
-  return r && processStartTime(r.pid) === r.pidStart ? asHolder(r, identity) : undefined;
+  return r && processStartTime(r.pid) === r.pidStart ? asHolder(r.pid, identity, r.egress) : undefined;
 }
 
 /** Opens a holder's (or any process's) namespaces for link-setup; close with closeNs. */
@@ -105,7 +105,7 @@ export async function ensureHolder(root: string, identity: Identity, env: Record
         beforeRelease: (pid) => {
           if (!egress) return undefined;
           startSlirp({ path: egress.path, pid, lifeline: lifelineRead, hostLoopback: env.RR_NETWORK_HOST_LOOPBACK === "1" });
-          const fds = openNs(asHolder({ pid, pidStart: "", monitorPid: 0 }, identity));
+          const fds = openNs(asHolder(pid, identity));
           try {
             setupHolderNat(fds, SLIRP_DEVICE); // containers behind the bridges leave through tap0, masqueraded
           } finally {
@@ -118,7 +118,7 @@ export async function ensureHolder(root: string, identity: Identity, env: Record
         pid: launched.pid, pidStart: processStartTime(launched.pid) ?? "", monitorPid: launched.monitorPid, egress: egress?.name,
       };
       writeJsonAtomic(join(dir, "holder.json"), record);
-      return asHolder(record, identity);
+      return asHolder(record.pid, identity, record.egress);
     } finally {
       closeSync(lifelineRead);
       closeSync(lifelineWrite);

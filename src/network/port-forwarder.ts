@@ -7,7 +7,8 @@
  */
 import { readSync } from "node:fs";
 import { RrError } from "../errors.ts";
-import { closeFd, makePipe } from "../sys/sockets.ts";
+import { closeFd } from "../sys/sockets.ts";
+import { cloexecPipe } from "../sys/libc.ts";
 import type { BoundPort } from "./ports.ts";
 
 export interface ForwardTarget {
@@ -51,7 +52,7 @@ export function forwarderArgs(o: Omit<ForwarderOptions, "monitor">, statusFd?: n
  * of the port, namespace and lifeline fds.
  */
 export function startForwarder(o: ForwarderOptions): number {
-  const [statusRead, statusWrite] = makePipe();
+  const [statusRead, statusWrite] = cloexecPipe();
   let proc: ReturnType<typeof Bun.spawn>;
   try {
     const { args, fds } = forwarderArgs(o, statusWrite);

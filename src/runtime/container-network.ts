@@ -13,10 +13,10 @@ import { parseNetworkMode, type NetworkMode } from "./network-mode.ts";
 import { findContainer, type ContainerRecord, type PublishedPortRecord } from "../store/container-store.ts";
 import { ensureHolder, openNs, closeNs, type Holder } from "../network/holder.ts";
 import { detectEgress, startSlirp } from "../network/egress.ts";
-import { attachEndpoint, ensureBridge, type NsFds } from "../network/link-setup.ts";
+import { attachEndpoint, ensureBridge } from "../network/link-setup.ts";
 import { endpointsOf, type Endpoint, type NetworkRecord } from "../network/network-store.ts";
 import { macForIp, prefixLength } from "../network/cidr.ts";
-import { bindPorts, exposedPorts, parsePublish, type BoundPort } from "../network/ports.ts";
+import { bindPorts, closePorts, exposedPorts, parsePublish, type BoundPort } from "../network/ports.ts";
 import { startForwarder } from "../network/port-forwarder.ts";
 import { ConflictError } from "../errors.ts";
 
@@ -98,11 +98,6 @@ function publishedSpecs(req: RunRequest, image: Record<string, unknown> | undefi
   return specs;
 }
 
-function openTarget(pid: number, joinsUser: boolean, identity: Identity): NsFds {
-  const net = openSync(`/proc/${pid}/ns/net`, "r");
-  return { net, user: identity.mode !== "root" && joinsUser ? openSync(`/proc/${pid}/ns/user`, "r") : undefined };
-}
-
 export async function prepareNetwork(
   root: string, rec: ContainerRecord, req: RunRequest, identity: Identity, monitorExecutable: () => Promise<string>,
 ): Promise<NetworkStart> {
@@ -129,14 +124,14 @@ export async function prepareNetwork(
   const monitor = specs.length ? await monitorExecutable() : "";
   const bound: BoundPort[] = bindPorts(specs);
   const egress = mode.kind === "private" && !nets.length ? detectEgress().tool : undefined;
-  const close = () => { for (const p of bound) try { closeSync(p.fd); } catch {} bound.length = 0; };
+  const close = () => { closePorts(bound); bound.length = 0; };
   return {
     mode, join, newNetns: mode.kind !== "host" && mode.kind !== "container",
     ports: bound.map((p) => p.spec),
     close,
     wire(pid, lifeline) {
       if (egress) startSlirp({ path: egress.path, pid, lifeline, hostLoopback: mode.kind === "private" && mode.hostLoopback });
-      if (holder && nets.length) {
+      if (holder) {
         const net = openSync(`/proc/${pid}/ns/net`, "r");
         try {
           wireEndpoints(holder, net, nets.map((attached, i) => ({ attached, ifName: `eth${i}`, defaultRoute: i === 0 })), rec.id, identity);
@@ -145,7 +140,7 @@ export async function prepareNetwork(
         }
       }
       if (bound.length) {
-        const target = openTarget(pid, true, identity);
+        const target = openNs({ netNs: `/proc/${pid}/ns/net`, userNs: identity.mode === "root" ? undefined : `/proc/${pid}/ns/user` });
         try {
           startForwarder({ monitor, ports: bound, target: { userFd: target.user, netFd: target.net, ip: nets[0]?.endpoint.ip ?? "127.0.0.1" }, lifelineFd: lifeline });
         } finally {

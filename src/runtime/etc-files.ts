@@ -4,9 +4,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-
-/** The host as seen from a slirp4netns namespace (with host loopback allowed). */
-const SLIRP_HOST = "10.0.2.2";
+import { SLIRP_HOST } from "../network/egress.ts";
 
 export interface EtcFiles {
   hosts: string;

@@ -1,7 +1,7 @@
 /**
  * The socket calls rr needs to publish ports: bound host sockets made in
  * rr's own network namespace before a container exists (so "port in use"
- * is a clear error up front), and a pipe for the forwarder's start report.
+ * is a clear error up front).
  * Every fd is close-on-exec: children get only the ones passed explicitly.
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
@@ -15,7 +15,6 @@ const defs = {
   listen: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 },
   getsockname: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   inet_pton: { args: [FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
-  pipe2: { args: [FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
   close: { args: [FFIType.i32], returns: FFIType.i32 },
 } as const;
 
@@ -28,7 +27,6 @@ function libc() {
 const AF_INET = 2, AF_INET6 = 10;
 const SOCK_STREAM = 1, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1, SO_REUSEADDR = 2, IPPROTO_IPV6 = 41, IPV6_V6ONLY = 26;
-const O_CLOEXEC = 0o2000000;
 const BACKLOG = 4096; // the kernel caps it at net.core.somaxconn
 
 /** The sockaddr for an IP literal and port, or undefined if `ip` is not one. */
@@ -72,13 +70,6 @@ export function bindSocket(proto: "tcp" | "udp", ip: string, port: number): { fd
 function setInt(fd: number, level: number, name: number, value: number): void {
   const v = new Int32Array([value]);
   if (libc().setsockopt(fd, level, name, ptr(v), 4) !== 0) throw new SyscallError("setsockopt", errno());
-}
-
-/** A close-on-exec pipe: [read end, write end]. */
-export function makePipe(): [number, number] {
-  const fds = new Int32Array(2);
-  if (libc().pipe2(ptr(fds), O_CLOEXEC) !== 0) throw new SyscallError("pipe2", errno());
-  return [fds[0]!, fds[1]!];
 }
 
 export function closeFd(fd: number): void {
