@@ -20,11 +20,11 @@ function namesLine(ip: string, names: (string | undefined)[]): string {
 
 /**
  * The network part of a container's /etc/hosts: `IP\thostname name aliases`
- * for each of its endpoints, then `IP\tname hostname aliases` for every
+ * for each of its endpoints (the primary network's first), then `IP\tname hostname aliases` for every
  * other container on those networks (sorted by address, no duplicates).
  */
-export function networkHostsLines(root: string, containerId: string): string[] {
-  const mine = endpointsOf(root, containerId);
+export function networkHostsLines(root: string, containerId: string, primary?: string): string[] {
+  const mine = endpointsOf(root, containerId, primary);
   const own = mine.map(({ endpoint: e }) => namesLine(e.ip, [e.hostname, e.containerName, ...e.aliases]));
   const peers = new Map<string, { ip: number; line: string }>();
   for (const { network } of mine) {

@@ -313,12 +313,17 @@ export function releaseAllEndpoints(root: string, containerId: string): NetworkR
   });
 }
 
-/** The container's endpoints, in the order its networks were made. */
-export function endpointsOf(root: string, containerId: string): { network: NetworkRecord; endpoint: Endpoint }[] {
-  return readAll(root).flatMap((network) => {
+/**
+ * The networks a container is on: the primary one (its --network) first,
+ * then by name, so eth0, eth1, … and /etc/hosts never depend on the order
+ * the directory lists its files in.
+ */
+export function endpointsOf(root: string, containerId: string, primary?: string): { network: NetworkRecord; endpoint: Endpoint }[] {
+  const on = readAll(root).flatMap((network) => {
     const endpoint = network.endpoints[containerId];
     return endpoint ? [{ network, endpoint }] : [];
   });
+  return on.sort((a, b) => Number(b.network.name === primary) - Number(a.network.name === primary) || a.network.name.localeCompare(b.network.name));
 }
 
 /** After `rr rename`: the container's name on every network it is on. */

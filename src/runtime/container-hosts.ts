@@ -14,6 +14,6 @@ export function containerHostname(rec: ContainerRecord, req: RunRequest): string
 }
 
 export function renderHosts(root: string, rec: ContainerRecord, req: RunRequest): string {
-  const lines = req.network === "host" ? [] : networkHostsLines(root, rec.id);
+  const lines = req.network === "host" ? [] : networkHostsLines(root, rec.id, req.network);
   return hostsFile(containerHostname(rec, req), req.addHosts ?? [], req.network ?? "host", lines);
 }

@@ -42,8 +42,7 @@ export interface AttachedNetwork {
 /** The networks a container is on, its primary (--network) first: eth0, eth1, … in this order. */
 export function attachedNetworks(root: string, rec: ContainerRecord): AttachedNetwork[] {
   const primary = (rec.request as { network?: string } | undefined)?.network;
-  return endpointsOf(root, rec.id).sort((a, b) =>
-    Number(b.network.name === primary) - Number(a.network.name === primary) || a.network.name.localeCompare(b.network.name));
+  return endpointsOf(root, rec.id, primary);
 }
 
 /** The veth end on the bridge: unique per container and network, within IFNAMSIZ. */

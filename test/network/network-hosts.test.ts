@@ -47,6 +47,11 @@ describe("networkHostsLines()", () => {
     expect(networkHostsLines(root, lone)).toEqual(["10.30.0.3\tlone", "10.30.0.2\thadoop-node3"]);
   });
 
+  test("own lines: the primary network's first, then by network name, whatever order the store lists them in", () => {
+    expect(networkHostsLines(root, n3, "side").slice(0, 2)).toEqual(["10.30.0.2\thadoop-node3", "172.18.0.4\thadoop-node3"]);
+    expect(networkHostsLines(root, n3, "hadoop").slice(0, 2)).toEqual(["172.18.0.4\thadoop-node3", "10.30.0.2\thadoop-node3"]);
+  });
+
   test("a container on no network has no lines", () => {
     expect(networkHostsLines(root, "ff".repeat(32))).toEqual([]);
   });
