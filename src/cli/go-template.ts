@@ -1,29 +1,64 @@
 /**
  * The part of Go's text/template that `docker … --format` users write:
  * `{{.Id}}`, `{{.Config.Cmd}}`, `{{json .Config}}`, `{{index .RepoTags 0}}`,
- * pipelines (`{{.Name | upper}}`), `if`/`else`/`range`/`with`, `$` for the
- * root, `{{- -}}` trimming, and Docker's extra functions (json, join, split,
+ * pipelines (`{{.Name | upper}}`), `(pipeline).Field`, `if`/`else`/`range`/
+ * `with`, variables (`$` for the root, `{{$x := …}}`, `{{range $k, $v := …}}`),
+ * `{{- -}}` trimming, and Docker's extra functions (json, join, split,
  * lower, upper, title, truncate, pad). Values print the way Go's %v does:
  * `[a b]`, `map[k:v]`, `<nil>`, `<no value>`.
  */
 import { UsageError } from "../errors.ts";
 
+/** `$x := pipeline` declares, `$x = pipeline` assigns; range may name two: `$k, $v :=`. */
+interface Declaration {
+  names: string[];
+  assign: boolean;
+}
+
 type Node =
   | { kind: "text"; text: string }
-  | { kind: "action"; pipe: Expr[][] }
-  | { kind: "if" | "with" | "range"; pipe: Expr[][]; then: Node[]; else: Node[] };
+  | { kind: "action"; pipe: Expr[][]; decl?: Declaration }
+  | { kind: "if" | "with" | "range"; pipe: Expr[][]; decl?: Declaration; then: Node[]; else: Node[] };
 
 type Expr =
-  | { kind: "field"; root: "dot" | "dollar"; path: string[] }
+  | { kind: "field"; variable?: string; path: string[] }
   | { kind: "literal"; value: unknown }
   | { kind: "ident"; name: string }
-  | { kind: "sub"; pipe: Expr[][] };
+  | { kind: "sub"; pipe: Expr[][]; path: string[] };
+
+/** Go's variable scopes: a control structure's body sees its parents' variables; `=` changes the nearest one. */
+class Scope {
+  private readonly vars = new Map<string, unknown>();
+  constructor(private readonly parent?: Scope) {}
+  child(): Scope {
+    return new Scope(this);
+  }
+  declare(name: string, value: unknown): void {
+    this.vars.set(name, value);
+  }
+  assign(name: string, value: unknown): void {
+    for (let s: Scope | undefined = this; s; s = s.parent) if (s.vars.has(name)) return void s.vars.set(name, value);
+    undefinedVariable(name);
+  }
+  get(name: string): unknown {
+    for (let s: Scope | undefined = this; s; s = s.parent) if (s.vars.has(name)) return s.vars.get(name);
+    undefinedVariable(name);
+  }
+}
+
+function undefinedVariable(name: string): never {
+  throw new UsageError(`template: undefined variable "${name}"`);
+}
 
 export type Template = (data: unknown) => string;
 
 export function compileTemplate(source: string): Template {
   const nodes = parse(tokenizeTemplate(source), source);
-  return (data) => run(nodes, data, data);
+  return (data) => {
+    const scope = new Scope();
+    scope.declare("$", data);
+    return run(nodes, data, scope);
+  };
 }
 
 /** Convenience: compile and run once. */
@@ -71,13 +106,13 @@ function parse(tokens: ReturnType<typeof tokenizeTemplate>, src: string): Node[]
       const kw = word?.[1];
       if (kw && stopAt.includes(kw)) return { nodes, stop: kw, rest: word![2]! };
       if (kw === "if" || kw === "with" || kw === "range") nodes.push(control(kw, word![2]!));
-      else nodes.push({ kind: "action", pipe: parsePipeline(a) });
+      else nodes.push({ kind: "action", ...declared(a, 1, src) });
     }
     if (stopAt.length) fail(`unexpected EOF in "${src}": missing {{end}}`);
     return { nodes, stop: "", rest: "" };
   };
   const control = (kind: "if" | "with" | "range", expr: string): Node => {
-    const pipe = parsePipeline(expr);
+    const head = declared(expr, kind === "range" ? 2 : 1, src);
     const body = block(["else", "end"]);
     let elseNodes: Node[] = [];
     if (body.stop === "else") {
@@ -87,31 +122,52 @@ function parse(tokens: ReturnType<typeof tokenizeTemplate>, src: string): Node[]
         elseNodes = block(["end"]).nodes;
       }
     }
-    return { kind, pipe, then: body.nodes, else: elseNodes };
+    return { kind, ...head, then: body.nodes, else: elseNodes };
   };
   return block([]).nodes;
 }
 
+const DECLARATION = /^(\$\w*)\s*(?:,\s*(\$\w*)\s*)?(:=|=)\s*(.*)$/s;
+
+/** A pipeline, with the variables it declares or assigns in front (`$k, $v := …` only where `most` is 2). */
+function declared(src: string, most: number, whole: string): { pipe: Expr[][]; decl?: Declaration } {
+  const m = DECLARATION.exec(src);
+  if (!m) return { pipe: parsePipeline(src) };
+  const names = [m[1]!, ...(m[2] ? [m[2]] : [])];
+  if (names.length > most) fail(`too many declarations in "${whole}"`);
+  if (m[3] === "=" && names.length > 1) fail(`too many variables to assign in "${whole}"`);
+  return { pipe: parsePipeline(m[4]!), decl: { names, assign: m[3] === "=" } };
+}
+
+const FIELD_CHAIN = /^(\.[A-Za-z_][\w-]*)+$/;
+
 function parsePipeline(src: string): Expr[][] {
   const toks = lex(src);
   let p = 0;
-  const pipeline = (inParen: boolean): Expr[][] => {
+  const pipeline = (inParen: boolean): { cmds: Expr[][]; path: string[] } => {
     const cmds: Expr[][] = [[]];
     while (p < toks.length) {
       const t = toks[p++]!;
-      if (t === ")") { if (inParen) return cmds; fail(`unexpected ")" in "${src}"`); }
+      if (t.startsWith(")")) {
+        if (!inParen) fail(`unexpected ")" in "${src}"`);
+        return { cmds, path: t.length > 1 ? t.slice(2).split(".") : [] };
+      }
       if (t === "|") { if (!cmds[cmds.length - 1]!.length) fail(`missing command before "|" in "${src}"`); cmds.push([]); continue; }
-      cmds[cmds.length - 1]!.push(t === "(" ? { kind: "sub", pipe: pipeline(true) } : operand(t, src));
+      if (t === "(") {
+        const sub = pipeline(true);
+        cmds[cmds.length - 1]!.push({ kind: "sub", pipe: sub.cmds, path: sub.path });
+      } else cmds[cmds.length - 1]!.push(operand(t, src));
     }
     if (inParen) fail(`unclosed "(" in "${src}"`);
     if (cmds.some((c) => c.length === 0)) fail(`empty command in "${src}"`);
-    return cmds;
+    return { cmds, path: [] };
   };
-  return pipeline(false);
+  return pipeline(false).cmds;
 }
 
+/** `)` takes a field chain written right after it: `(index .X 0).Name`. */
 function lex(src: string): string[] {
-  const re = /\s*("(?:[^"\\]|\\.)*"|`[^`]*`|[()|]|[^\s()|]+)/gy;
+  const re = /\s*("(?:[^"\\]|\\.)*"|`[^`]*`|\)(?:\.[A-Za-z_][\w-]*)+|[()|]|[^\s()|]+)/gy;
   const out: string[] = [];
   let m: RegExpExecArray | null;
   while ((m = re.exec(src)) !== null) out.push(m[1]!);
@@ -124,11 +180,10 @@ function operand(t: string, src: string): Expr {
   if (/^-?\d+(\.\d+)?$/.test(t)) return { kind: "literal", value: Number(t) };
   if (t === "true" || t === "false") return { kind: "literal", value: t === "true" };
   if (t === "nil") return { kind: "literal", value: null };
-  if (t === ".") return { kind: "field", root: "dot", path: [] };
-  if (t === "$") return { kind: "field", root: "dollar", path: [] };
-  if (/^(\$)?(\.[A-Za-z_][\w-]*)+$/.test(t)) {
-    return { kind: "field", root: t.startsWith("$") ? "dollar" : "dot", path: t.replace(/^\$/, "").slice(1).split(".") };
-  }
+  if (t === ".") return { kind: "field", path: [] };
+  if (FIELD_CHAIN.test(t)) return { kind: "field", path: t.slice(1).split(".") };
+  const variable = /^(\$\w*)((?:\.[A-Za-z_][\w-]*)*)$/.exec(t);
+  if (variable) return { kind: "field", variable: variable[1]!, path: variable[2] ? variable[2].slice(1).split(".") : [] };
   if (/^[A-Za-z_]\w*$/.test(t)) {
     if (!(t in FUNCS)) fail(`function "${t}" not defined in "${src}"`);
     return { kind: "ident", name: t };
@@ -136,64 +191,85 @@ function operand(t: string, src: string): Expr {
   fail(`unexpected "${t}" in "${src}"`);
 }
 
-function run(nodes: Node[], dot: unknown, root: unknown): string {
+function run(nodes: Node[], dot: unknown, scope: Scope): string {
   let out = "";
   for (const n of nodes) {
     if (n.kind === "text") out += n.text;
-    else if (n.kind === "action") out += show(evalPipe(n.pipe, dot, root));
-    else {
-      const v = evalPipe(n.pipe, dot, root);
-      if (n.kind === "if") out += run(truthy(v) ? n.then : n.else, dot, root);
-      else if (n.kind === "with") out += truthy(v) ? run(n.then, v, root) : run(n.else, dot, root);
+    else if (n.kind === "action") {
+      const v = evalPipe(n.pipe, dot, scope);
+      if (!n.decl) out += show(v);
+      else if (n.decl.assign) scope.assign(n.decl.names[0]!, v);
+      else scope.declare(n.decl.names[0]!, v);
+    } else {
+      const v = evalPipe(n.pipe, dot, scope);
+      const inner = scope.child();
+      if (n.decl && n.kind !== "range") n.decl.assign ? inner.assign(n.decl.names[0]!, v) : inner.declare(n.decl.names[0]!, v);
+      if (n.kind === "if") out += run(truthy(v) ? n.then : n.else, dot, inner);
+      else if (n.kind === "with") out += truthy(v) ? run(n.then, v, inner) : run(n.else, dot, inner);
       else {
-        const items = Array.isArray(v) ? v : v && typeof v === "object" ? Object.keys(v).sort().map((k) => (v as Record<string, unknown>)[k]) : [];
-        out += items.length ? items.map((item) => run(n.then, item, root)).join("") : run(n.else, dot, root);
+        const entries = rangeEntries(v);
+        if (!entries.length) out += run(n.else, dot, inner);
+        for (const [key, item] of entries) {
+          const each = inner.child();
+          const names = n.decl?.names ?? [];
+          if (names.length === 1) each.declare(names[0]!, item);
+          if (names.length === 2) { each.declare(names[0]!, key); each.declare(names[1]!, item); }
+          out += run(n.then, item, each);
+        }
       }
     }
   }
   return out;
 }
 
-function evalPipe(pipe: Expr[][], dot: unknown, root: unknown): unknown {
+/** What range walks: a list's index and element, a map's keys in order with their values. */
+function rangeEntries(v: unknown): [unknown, unknown][] {
+  if (Array.isArray(v)) return v.map((item, i) => [i, item]);
+  if (v && typeof v === "object") return Object.keys(v).sort().map((k) => [k, (v as Record<string, unknown>)[k]]);
+  return [];
+}
+
+function evalPipe(pipe: Expr[][], dot: unknown, scope: Scope): unknown {
   let piped: unknown[] = [];
   for (const cmd of pipe) {
     const [head, ...args] = cmd;
     let value: unknown;
     if (head!.kind === "ident") {
-      const argv = [...args.map((a) => evalExpr(a, dot, root)), ...piped];
+      const argv = [...args.map((a) => evalExpr(a, dot, scope)), ...piped];
       value = FUNCS[head!.name]!(...argv);
     } else if (head!.kind === "field" && head!.path.length) {
       // a field may be a method (Docker's `{{.Label "k"}}`): call it with the arguments
-      const method = evalField(head!, dot, root);
-      const argv = [...args.map((a) => evalExpr(a, dot, root)), ...piped];
+      const method = walkPath(head!.variable === undefined ? dot : scope.get(head!.variable), head!.path);
+      const argv = [...args.map((a) => evalExpr(a, dot, scope)), ...piped];
       value = typeof method === "function" ? callMethod(method, head!.path.at(-1)!, argv) : method;
       if (typeof method !== "function" && argv.length) fail("can't give arguments to a non-function");
     } else {
       if (args.length || piped.length) fail("can't give arguments to a non-function");
-      value = evalExpr(head!, dot, root);
+      value = evalExpr(head!, dot, scope);
     }
     piped = [value];
   }
   return piped[0];
 }
 
-function evalExpr(e: Expr, dot: unknown, root: unknown): unknown {
+function evalExpr(e: Expr, dot: unknown, scope: Scope): unknown {
   switch (e.kind) {
     case "literal": return e.value;
-    case "sub": return evalPipe(e.pipe, dot, root);
     case "ident": return FUNCS[e.name]!();
-    case "field": {
-      const v = evalField(e, dot, root);
-      return typeof v === "function" ? callMethod(v, e.path.at(-1)!, []) : v;
-    }
+    case "sub": return called(walkPath(evalPipe(e.pipe, dot, scope), e.path), e.path);
+    case "field": return called(walkPath(e.variable === undefined ? dot : scope.get(e.variable), e.path), e.path);
   }
 }
 
-/** A field path's value; a method it ends in comes back uncalled. */
-function evalField(e: Extract<Expr, { kind: "field" }>, dot: unknown, root: unknown): unknown {
-  let v: unknown = e.root === "dot" ? dot : root;
-  for (const [i, key] of e.path.entries()) {
-    if (typeof v === "function") v = callMethod(v, e.path[i - 1]!, []);
+function called(v: unknown, path: string[]): unknown {
+  return typeof v === "function" ? callMethod(v, path.at(-1) ?? "", []) : v;
+}
+
+/** A field path's value from a start; a method it ends in comes back uncalled. */
+function walkPath(start: unknown, path: string[]): unknown {
+  let v = start;
+  for (const [i, key] of path.entries()) {
+    if (typeof v === "function") v = callMethod(v, path[i - 1]!, []);
     if (v === null || v === undefined || typeof v !== "object") return undefined;
     v = (v as Record<string, unknown>)[key];
   }

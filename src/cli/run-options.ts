@@ -195,7 +195,24 @@ function checkNetworkOptions(o: ReturnType<typeof parseArgs>["options"]): string
         : "Publish the ports on the container whose network this one uses, or drop --network.",
     });
   }
+  if (mode.kind === "container") refuseWithSharedNetwork(o, network);
   return network;
+}
+
+/** A container on another's network takes that one's hostname, /etc/hosts and resolv.conf: Docker refuses options that would change them. */
+function refuseWithSharedNetwork(o: ReturnType<typeof parseArgs>["options"], network: string): void {
+  const conflicts: [boolean, string][] = [
+    [str(o, "hostname") !== undefined, "hostname"],
+    [list(o, "dns").length + list(o, "dns-search").length + list(o, "dns-option").length > 0, "dns"],
+    [list(o, "add-host").length > 0, "custom host-to-IP mapping"],
+    [list(o, "expose").length > 0, "port exposing"],
+  ];
+  const hit = conflicts.find(([given]) => given);
+  if (hit) {
+    throw new UsageError(`conflicting options: ${hit[1]} and the network mode "${network}"`, {
+      hint: "A container on another container's network shares its name and resolver files: set them on that container.",
+    });
+  }
 }
 
 function parseAddHost(spec: string): string {

@@ -10,13 +10,14 @@ import type { RunRequest } from "./run-request.ts";
 import { buildSpec, type ImageRuntimeConfig, type RuntimeSpec, type SpecContext } from "./spec.ts";
 import { buildPlan, cloneFlagsFor, type RootfsLayout } from "./plan-builder.ts";
 import type { Plan } from "./plan-encoder.ts";
-import { writeEtcFiles } from "./etc-files.ts";
+import { writeEtcFiles, type EtcFiles } from "./etc-files.ts";
+import { parseNetworkMode } from "./network-mode.ts";
 import { containerHostname, renderHosts } from "./container-hosts.ts";
 import { SLIRP_DNS } from "../network/egress.ts";
 import { readImageFile } from "./image-files.ts";
 import { resolveUser } from "./user-lookup.ts";
 import { checkUserMapped } from "./user-mapping.ts";
-import { containerDir, type ContainerRecord } from "../store/container-store.ts";
+import { containerDir, findContainer, type ContainerRecord } from "../store/container-store.ts";
 import { RrError, UsageError } from "../errors.ts";
 
 export interface PreparedStart {
@@ -33,6 +34,26 @@ export function storedRequest(rec: ContainerRecord): RunRequest {
   return rec.request as unknown as RunRequest;
 }
 
+/**
+ * /etc/hostname, /etc/hosts and resolv.conf. With --network container:X the
+ * container shares X's hostname and X's very files, as in Docker, so X's
+ * peers coming and going show in both.
+ */
+function etcFiles(root: string, rec: ContainerRecord, req: RunRequest): { hostname: string; files: EtcFiles } {
+  const mode = parseNetworkMode(req.network ?? "host");
+  const owner = mode.kind === "container" ? findContainer(root, mode.ref) : rec;
+  const ownerReq = owner === rec ? req : storedRequest(owner);
+  const hostname = containerHostname(owner, ownerReq);
+  const dir = containerDir(root, rec.id);
+  const files = writeEtcFiles(dir, {
+    hostname, hosts: renderHosts(root, owner, ownerReq),
+    resolver: { dns: ownerReq.dns, dnsSearch: ownerReq.dnsSearch, dnsOptions: ownerReq.dnsOptions, hostNetwork: (ownerReq.network ?? "host") === "host", fallback: SLIRP_DNS },
+  });
+  if (owner === rec) return { hostname, files };
+  const ownerDir = containerDir(root, owner.id);
+  return { hostname, files: { ...files, hosts: join(ownerDir, "hosts"), resolvConf: join(ownerDir, "resolv.conf") } };
+}
+
 export function prepareStart(
   root: string, rec: ContainerRecord, identity: Identity,
   opts: { tty?: { rows: number; cols: number }; dieWithParent: boolean; network: SpecContext["network"] },
@@ -43,11 +64,7 @@ export function prepareStart(
   const lowers = rec.lowers ?? [];
   const layout: RootfsLayout = { driver: (rec.driver ?? "overlay") as RootfsLayout["driver"], lowers, upper: join(dir, "upper"), work: join(dir, "work") };
   const rootfs = join(dir, "rootfs");
-  const hostname = containerHostname(rec, req);
-  const files = writeEtcFiles(dir, {
-    hostname, hosts: renderHosts(root, rec, req),
-    resolver: { dns: req.dns, dnsSearch: req.dnsSearch, dnsOptions: req.dnsOptions, hostNetwork: (req.network ?? "host") === "host", fallback: SLIRP_DNS },
-  });
+  const { hostname, files } = etcFiles(root, rec, req);
   const user = resolveUser(req.user ?? image.User, readImageFile(lowers, "etc/passwd") ?? "", readImageFile(lowers, "etc/group") ?? "");
   checkUserMapped(user, identity);
   const spec = buildSpec(req, image, { id: rec.id, identity, rootfs, user, hostname, files, cgroupsPath: `rr-${rec.id.slice(0, 12)}`, network: opts.network });

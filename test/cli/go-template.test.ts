@@ -8,6 +8,7 @@ const data = {
   Config: { Cmd: ["sh", "-c", "echo hi"], Entrypoint: null, Env: ["A=1"], Labels: { b: "2", a: "1" }, WorkingDir: "" },
   Size: 4261550,
   State: { Running: false },
+  Networks: { side: { IPAddress: "10.30.0.2" }, hadoop: { IPAddress: "172.18.0.2" } },
 };
 
 describe("renderTemplate()", () => {
@@ -37,6 +38,17 @@ describe("renderTemplate()", () => {
     ["a  {{- .Id -}}  b", "asha256:abcb"],
     ["{{/* a comment */}}x", "x"],
     ["{{json .Config.Labels}}", '{"b":"2","a":"1"}'],
+    // variables and (pipeline).Field: Docker's most quoted inspect idioms
+    ["{{range $k, $v := .Config.Labels}}{{$k}}={{$v}};{{end}}", "a=1;b=2;"],
+    ["{{range $i, $t := .RepoTags}}{{$i}}:{{$t}} {{end}}", "0:busybox:latest 1:bb:1 "],
+    ["{{range $t := .RepoTags}}{{$t}}/{{$.Id}} {{end}}", "busybox:latest/sha256:abc bb:1/sha256:abc "],
+    ["{{range $k, $v := .Networks}}{{$k}} {{$v.IPAddress}}|{{end}}", "hadoop 172.18.0.2|side 10.30.0.2|"],
+    ["{{$n := len .RepoTags}}{{$n}} tags{{if gt $n 1}} (many){{end}}", "2 tags (many)"],
+    ["{{$x := 1}}{{range .RepoTags}}{{$x = 2}}{{end}}{{$x}}", "2"],
+    ["{{with $c := .Config}}{{$c.Env}}{{end}}", "[A=1]"],
+    ["{{(index .RepoTags 1)}}", "bb:1"],
+    ["{{(index .Networks \"side\").IPAddress}}", "10.30.0.2"],
+    ["{{(.Config).Labels.a}}", "1"],
   ];
   for (const [tpl, want] of cases) {
     test(`renders ${tpl}`, () => expect(renderTemplate(tpl, data)).toBe(want));
@@ -47,5 +59,10 @@ describe("renderTemplate()", () => {
     expect(() => renderTemplate("{{nosuchfunc .Id}}", data)).toThrow('function "nosuchfunc" not defined');
     expect(() => renderTemplate("{{if .Id}}x", data)).toThrow("missing {{end}}");
     expect(() => renderTemplate("{{index .RepoTags 5}}", data)).toThrow("index out of range");
+    expect(() => renderTemplate("{{$nope}}", data)).toThrow('undefined variable "$nope"');
+    expect(() => renderTemplate("{{$nope = 1}}", data)).toThrow('undefined variable "$nope"');
+    expect(() => renderTemplate("{{with $a, $b := .Id}}{{end}}", data)).toThrow("too many declarations");
+    expect(() => renderTemplate("{{range .RepoTags}}{{$t := .}}{{end}}{{$t}}", data)).toThrow('undefined variable "$t"');
+    expect(() => renderTemplate("{{.Id)}}", data)).toThrow('unexpected ")"');
   });
 });

@@ -179,6 +179,20 @@ describe.skipIf(!!skip).each(MODES)(`network bad inputs (%s)${skip ? ` — skipp
     leftNothing("pshare");
   });
 
+  test("container:NAME with options that would change the shared name and resolver files: Docker's conflicts, exit 125, no container", () => {
+    const conflicts: [string[], string][] = [
+      [["--hostname", "h"], "hostname"], [["-h", "h"], "hostname"], [["--dns", "10.0.0.1"], "dns"], [["--dns-search", "x.example"], "dns"],
+      [["--dns-option", "ndots:2"], "dns"], [["--add-host", "a:10.0.0.1"], "custom host-to-IP mapping"], [["--expose", "80"], "port exposing"],
+    ];
+    for (const [flags, what] of conflicts) {
+      fails(["run", "--name", "cshare", "--network", "container:holder1", ...flags, "busybox", "true"], 125,
+        `conflicting options: ${what} and the network mode "container:holder1"`);
+      fails(["create", "--name", "cshare", "--network", "container:holder1", ...flags, "busybox", "true"], 125,
+        new RegExp(`^rr: conflicting options: ${what} and the network mode`));
+      leftNothing("cshare");
+    }
+  });
+
   test("-p with --network none: the hint fits (there is no other container to publish on)", () => {
     expect(rr(["run", "--rm", "--network", "none", "-p", "8080:80", "busybox", "true"]).stderr).not.toContain("the container whose network this one uses");
   });

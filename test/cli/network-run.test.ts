@@ -119,12 +119,16 @@ describe.skipIf(!!skip).each(MODES)(`networks end to end (%s)${skip ? ` — skip
     const hostLinks = linkNames(Bun.spawnSync(["ip", "-o", "link"]).stdout.toString());
     expect(linkNames(ok(["run", "--rm", "--net", "host", "busybox", "ip", "-o", "link"]))).toEqual(hostLinks);
 
-    ok(["run", "-d", "--name", "netowner", "busybox", "sh", "-c", httpdLine("owner-page", 8080)]);
+    ok(["run", "-d", "--name", "netowner", "--hostname", "owner-host", "--add-host", "extra.example:10.9.8.7", "--dns-search", "own.example",
+      "busybox", "sh", "-c", httpdLine("owner-page", 8080)]);
     const ownerLinks = linkNames(ok(["exec", "netowner", "ip", "-o", "link"]));
     const r = ok(["run", "--rm", "--network", "container:netowner", "busybox", "sh", "-c",
       "ip -o link; printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 2 127.0.0.1 8080"]);
     expect(linkNames(r.split("\n").filter((l) => /^\d+: /.test(l)).join("\n"))).toEqual(ownerLinks);
     expect(r.endsWith("\r\n\r\nowner-page\n")).toBe(true);
+    // as in Docker, the joiner has the owner's hostname, /etc/hosts and resolv.conf
+    const shared = ok(["run", "--rm", "--network", "container:netowner", "busybox", "sh", "-c", "hostname; grep extra.example /etc/hosts; grep ^search /etc/resolv.conf"]);
+    expect(shared).toBe("owner-host\n10.9.8.7\textra.example\nsearch own.example\n");
     ok(["rm", "-f", "netowner"]);
   });
 
@@ -245,6 +249,10 @@ describe.skipIf(!!skip).each(MODES)(`networks end to end (%s)${skip ? ` — skip
     const ipA = inspect("on-a", '{{with index .NetworkSettings.Networks "iso-a"}}{{.IPAddress}}{{end}}');
     const ipB = inspect("on-b", '{{with index .NetworkSettings.Networks "iso-b"}}{{.IPAddress}}{{end}}');
     expect(ipB).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
+    // Docker's two inspect idioms for containers on several networks
+    expect(inspect("on-a", '{{(index .NetworkSettings.Networks "iso-a").IPAddress}}')).toBe(ipA);
+    expect(inspect("on-both", "{{range $net, $s := .NetworkSettings.Networks}}{{$net}}={{$s.IPAddress}} {{end}}"))
+      .toMatch(/^iso-a=\d+\.\d+\.\d+\.\d+ iso-b=\d+\.\d+\.\d+\.\d+$/);
     await until(() => ncGet(sb, mode, "on-both", ipB).body === "b-page\n", 5000, "on-b's httpd from on-both");
     expect(ncGet(sb, mode, "on-both", "on-a").body).toBe("a-page\n");
     expect(ncGet(sb, mode, "on-both", "on-b").body).toBe("b-page\n");
