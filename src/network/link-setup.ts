@@ -6,6 +6,7 @@
  */
 import { defaultRoute, delLink, linkUp, newAddr, newBridge, newVeth } from "./netlink.ts";
 import { CLONE_NEWNET, CLONE_NEWUSER, NETLINK_ROUTE, NetlinkScript } from "./netlink-script.ts";
+import type { Reg } from "./netlink.ts";
 import { NETLINK_NETFILTER, holderRules } from "./nft-rules.ts";
 
 /** 02:42 + the four bytes of the IPv4 address (Docker's scheme). */
@@ -53,13 +54,7 @@ function enterHolder(s: NetlinkScript, holder: NsFds): NetlinkScript {
 /** Creates the bridge (up, fixed MAC, gateway address) unless it exists; safe to repeat. */
 export function ensureBridge(holder: NsFds, b: BridgeSpec): void {
   const s = enterHolder(new NetlinkScript(), holder);
-  s.sysctl(BRIDGE_NF, "0", { optional: true });
-  s.send(NETLINK_ROUTE, newBridge(b.name, b.mac, b.mtu), `create bridge ${b.name}`, { eexistOk: true });
-  const br = s.ifindex(b.name, `find bridge ${b.name}`);
-  s.send(NETLINK_ROUTE, linkUp(br), `bring up bridge ${b.name}`);
-  s.send(NETLINK_ROUTE, newAddr(br, b.gateway, b.prefix), `add address ${b.gateway}/${b.prefix} to bridge ${b.name}`, { eexistOk: true });
-  // ip_forward's switch to 1 resets every interface's forwarding: setupHolderNat runs before any bridge exists
-  if (b.internal) s.sysctl(["net", "ipv4", "conf", b.name, "forwarding"], "0");
+  bridgeSteps(s, b);
   s.run();
 }
 
@@ -70,7 +65,31 @@ export function ensureBridge(holder: NsFds, b: BridgeSpec): void {
  */
 export function attachEndpoint(holder: NsFds, container: NsFds, e: EndpointSpec): void {
   const s = enterHolder(new NetlinkScript(), holder);
-  const br = s.ifindex(e.bridge, `find bridge ${e.bridge}`);
+  endpointSteps(s, container, e, s.ifindex(e.bridge, `find bridge ${e.bridge}`));
+  s.run();
+}
+
+/** ensureBridge then attachEndpoint in one helper process: what every start on a network does. */
+export function connectToBridge(holder: NsFds, container: NsFds, b: BridgeSpec, e: EndpointSpec): void {
+  const s = enterHolder(new NetlinkScript(), holder);
+  endpointSteps(s, container, e, bridgeSteps(s, b));
+  s.run();
+}
+
+/** The bridge's steps; its index comes back in a register. */
+function bridgeSteps(s: NetlinkScript, b: BridgeSpec): Reg {
+  s.sysctl(BRIDGE_NF, "0", { optional: true });
+  s.send(NETLINK_ROUTE, newBridge(b.name, b.mac, b.mtu), `create bridge ${b.name}`, { eexistOk: true });
+  const br = s.ifindex(b.name, `find bridge ${b.name}`);
+  s.send(NETLINK_ROUTE, linkUp(br), `bring up bridge ${b.name}`);
+  s.send(NETLINK_ROUTE, newAddr(br, b.gateway, b.prefix), `add address ${b.gateway}/${b.prefix} to bridge ${b.name}`, { eexistOk: true });
+  // ip_forward's switch to 1 resets every interface's forwarding: setupHolderNat runs before any bridge exists
+  if (b.internal) s.sysctl(["net", "ipv4", "conf", b.name, "forwarding"], "0");
+  return br;
+}
+
+/** The endpoint's steps, from inside the holder's namespaces; they end inside the container's. */
+function endpointSteps(s: NetlinkScript, container: NsFds, e: EndpointSpec, br: Reg): void {
   s.send(NETLINK_ROUTE, delLink(e.hostIf), `remove the stale interface ${e.hostIf}`, { enodevOk: true });
   s.send(NETLINK_ROUTE, newVeth(e.hostIf, br, e.ifName, container.net, e.mac, e.mtu), `create veth ${e.hostIf} on bridge ${e.bridge}`);
   if (container.user !== undefined) s.setns(container.user, CLONE_NEWUSER, "enter the container's user namespace");
@@ -85,7 +104,6 @@ export function attachEndpoint(holder: NsFds, container: NsFds, e: EndpointSpec)
   s.send(NETLINK_ROUTE, newAddr(dev, e.ip, e.prefix), `add address ${e.ip}/${e.prefix} to ${e.ifName} in the container`);
   s.send(NETLINK_ROUTE, linkUp(dev), `bring up ${e.ifName} in the container`);
   if (e.gateway !== undefined) s.send(NETLINK_ROUTE, defaultRoute(e.gateway, dev), `add the default route via ${e.gateway} in the container`);
-  s.run();
 }
 
 /** Removes a container's host-side veth (its peer goes with it); a missing one is fine. */

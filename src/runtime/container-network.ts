@@ -13,7 +13,7 @@ import { parseNetworkMode, type NetworkMode } from "./network-mode.ts";
 import { findContainer, type ContainerRecord, type PublishedPortRecord } from "../store/container-store.ts";
 import { ensureHolder, openNs, closeNs, type Holder } from "../network/holder.ts";
 import { detectEgress, startSlirp } from "../network/egress.ts";
-import { attachEndpoint, ensureBridge } from "../network/link-setup.ts";
+import { connectToBridge } from "../network/link-setup.ts";
 import { endpointsOf, type Endpoint, type NetworkRecord } from "../network/network-store.ts";
 import { macForIp, prefixLength } from "../network/cidr.ts";
 import { bindPorts, closePorts, exposedPorts, parsePublish, type BoundPort } from "../network/ports.ts";
@@ -83,8 +83,7 @@ export function wireEndpoints(holder: Holder, containerNet: number, nets: { atta
   const h = openNs(holder);
   try {
     for (const n of nets) {
-      ensureBridge(h, bridgeSpec(n.attached.network));
-      attachEndpoint(h, { net: containerNet }, endpointSpec(n.attached, n.ifName, containerId, identity, n.defaultRoute));
+      connectToBridge(h, { net: containerNet }, bridgeSpec(n.attached.network), endpointSpec(n.attached, n.ifName, containerId, identity, n.defaultRoute));
     }
   } finally {
     closeNs(h);

@@ -8,7 +8,7 @@
 import { closeSync, openSync, readFileSync, statSync } from "node:fs";
 import type { Identity } from "./identity.ts";
 import { ensureHolder, openNs, closeNs } from "../network/holder.ts";
-import { attachEndpoint, detachEndpoint, ensureBridge } from "../network/link-setup.ts";
+import { connectToBridge, detachEndpoint } from "../network/link-setup.ts";
 import type { Endpoint, NetworkRecord } from "../network/network-store.ts";
 import { bridgeSpec, endpointSpec, hostInterfaceName } from "./container-network.ts";
 import { refreshNetworkHosts } from "./network-membership.ts";
@@ -40,9 +40,8 @@ export async function connectRunning(root: string, identity: Identity, rec: Cont
   const h = openNs(holder);
   const net = openSync(`/proc/${pid}/ns/net`, "r");
   try {
-    ensureBridge(h, bridgeSpec(network));
     // a second network never takes the default route
-    attachEndpoint(h, { net }, endpointSpec({ network, endpoint }, `eth${n}`, rec.id, identity, !taken.has("eth0")));
+    connectToBridge(h, { net }, bridgeSpec(network), endpointSpec({ network, endpoint }, `eth${n}`, rec.id, identity, !taken.has("eth0")));
   } finally {
     closeSync(net);
     closeNs(h);

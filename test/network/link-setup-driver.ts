@@ -5,7 +5,7 @@
  * one JSON result per call: {ok} or {error}.
  */
 import { openSync } from "node:fs";
-import { attachEndpoint, detachEndpoint, ensureBridge, setupHolderNat, type NsFds } from "../../src/network/link-setup.ts";
+import { attachEndpoint, connectToBridge, detachEndpoint, ensureBridge, setupHolderNat, type NsFds } from "../../src/network/link-setup.ts";
 
 interface Pids { user?: number; net: number }
 interface Call { fn: string; holder: Pids; container?: Pids; arg: unknown }
@@ -22,6 +22,7 @@ const results = calls.map((c) => {
     if (c.fn === "setupHolderNat") setupHolderNat(holder, c.arg as string);
     else if (c.fn === "ensureBridge") ensureBridge(holder, c.arg as Parameters<typeof ensureBridge>[1]);
     else if (c.fn === "attachEndpoint") attachEndpoint(holder, fds(c.container!), c.arg as Parameters<typeof attachEndpoint>[2]);
+    else if (c.fn === "connectToBridge") connectToBridge(holder, fds(c.container!), ...(c.arg as [Parameters<typeof connectToBridge>[2], Parameters<typeof connectToBridge>[3]]));
     else if (c.fn === "detachEndpoint") detachEndpoint(holder, c.arg as string);
     else throw new Error(`unknown call ${c.fn}`);
     return { ok: true };
