@@ -10,7 +10,7 @@ import { mergeEnv } from "../runtime/spec.ts";
 import { CONTAINER_FILES, containerDir, type ContainerRecord } from "../store/container-store.ts";
 import { containerLabels, isActive } from "./container-row.ts";
 import { exposedKeys, livePorts, unpublishedExposed } from "./container-ports.ts";
-import { attachedNetworks } from "../runtime/container-network.ts";
+import { attachedNetworks } from "../runtime/endpoint-wiring.ts";
 import { networkModeName } from "../runtime/network-mode.ts";
 import { containerHostname } from "../runtime/container-hosts.ts";
 import { parsePublish } from "../network/ports.ts";

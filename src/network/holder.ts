@@ -28,6 +28,8 @@ export interface Holder {
   netNs: string;
   /** The egress tool in its namespace, if any. */
   egress?: string;
+  /** This call started it (the caller re-wires containers that outlived the one before). */
+  started?: boolean;
 }
 
 interface HolderRecord {
@@ -86,8 +88,16 @@ function pausePlan(monitor: string): Plan {
   };
 }
 
-/** The holder, started if it is not running. */
-export async function ensureHolder(root: string, identity: Identity, env: Record<string, string | undefined> = process.env): Promise<Holder> {
+/**
+ * The holder, started if it is not running. userNs: a user namespace to start
+ * it in instead of a new one (rootless: that of containers that outlived a
+ * killed holder, so their network namespaces can take veths from the new one).
+ */
+export async function ensureHolder(
+  root: string, identity: Identity, opts: { userNs?: string; env?: Record<string, string | undefined> } = {},
+): Promise<Holder> {
+  const env = opts.env ?? process.env;
+  const userNs = identity.mode === "root" ? undefined : opts.userNs;
   const dir = holderDir(root);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return withLock(join(dir, "lock"), async () => {
@@ -99,7 +109,8 @@ export async function ensureHolder(root: string, identity: Identity, env: Record
     try {
       const launched = await launchMonitored({
         monitor, containerDir: dir, plan: pausePlan(monitor),
-        cloneFlags: CLONE.NEWNET | CLONE.NEWNS | (identity.mode === "root" ? 0 : CLONE.NEWUSER),
+        cloneFlags: CLONE.NEWNET | CLONE.NEWNS | (identity.mode === "root" || userNs ? 0 : CLONE.NEWUSER),
+        join: userNs ? { user: userNs } : undefined,
         identity, lifeline: lifelineWrite, tty: false, keepStdin: false,
         restart: { name: "no", maximumRetryCount: 0 }, restartCount: 0, autoRemove: false, cgroupPaths: [],
         beforeRelease: (pid) => {
@@ -118,7 +129,7 @@ export async function ensureHolder(root: string, identity: Identity, env: Record
         pid: launched.pid, pidStart: processStartTime(launched.pid) ?? "", monitorPid: launched.monitorPid, egress: egress?.name,
       };
       writeJsonAtomic(join(dir, "holder.json"), record);
-      return asHolder(record.pid, identity, record.egress);
+      return { ...asHolder(record.pid, identity, record.egress), started: true };
     } finally {
       closeSync(lifelineRead);
       closeSync(lifelineWrite);

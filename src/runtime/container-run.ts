@@ -36,7 +36,7 @@ export async function runContainer(req: RunRequest, image: ImageForRun, env: Run
   // helpers (forwarder, slirp4netns) exit when rr closes the write end: when the container is done
   const lifeline = cloexecPipe();
   try {
-    net = await prepareNetwork(env.root, record, req, env.identity, () => monitorExecutable(env.root));
+    net = await prepareNetwork(env.root, record, req, env.identity, () => monitorExecutable(env.root), (m) => env.warn(m));
     const prepared = prepareStart(env.root, record, env.identity, { tty: req.tty ? terminalSize() : undefined, dieWithParent: true, network: net });
     cgroup = cgroupForStart(id, req.resources, (m) => env.warn(m));
     const launched = launch({

@@ -43,7 +43,7 @@ export async function startContainer(
   const lifeline = cloexecPipe();
   try {
     const monitor = await monitorExecutable(root);
-    net = await prepareNetwork(root, rec, req, env.identity, async () => monitor);
+    net = await prepareNetwork(root, rec, req, env.identity, async () => monitor, (m) => env.warn(m));
     const prepared = prepareStart(root, rec, env.identity, { dieWithParent: true, network: net });
     cgroup = cgroupForStart(rec.id, req.resources, (m) => env.warn(m), { always: true });
     const launched = await launchMonitored({

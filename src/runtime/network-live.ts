@@ -7,10 +7,10 @@
  */
 import { closeSync, openSync, readFileSync, statSync } from "node:fs";
 import type { Identity } from "./identity.ts";
-import { ensureHolder, openNs, closeNs } from "../network/holder.ts";
+import { openNs, closeNs, type Holder } from "../network/holder.ts";
 import { connectToBridge, detachEndpoint } from "../network/link-setup.ts";
 import type { Endpoint, NetworkRecord } from "../network/network-store.ts";
-import { bridgeSpec, endpointSpec, hostInterfaceName } from "./container-network.ts";
+import { bridgeSpec, endpointSpec, hostInterfaceName } from "./endpoint-wiring.ts";
 import { refreshNetworkHosts } from "./network-membership.ts";
 import type { ContainerRecord } from "../store/container-store.ts";
 import { ConflictError } from "../errors.ts";
@@ -26,9 +26,9 @@ function sameNamespace(a: string, b: string): boolean {
   return x.ino === y.ino && x.dev === y.dev;
 }
 
-export async function connectRunning(root: string, identity: Identity, rec: ContainerRecord, network: NetworkRecord, endpoint: Endpoint): Promise<void> {
+/** holder: from networkHolder(), called before the endpoint was added (a holder it restarts re-wires the container's other networks). */
+export function connectRunning(root: string, identity: Identity, holder: Holder, rec: ContainerRecord, network: NetworkRecord, endpoint: Endpoint): void {
   const pid = rec.state.pid!;
-  const holder = await ensureHolder(root, identity);
   if (holder.userNs && !sameNamespace(holder.userNs, `/proc/${pid}/ns/user`)) {
     throw new ConflictError(`cannot connect the running container ${rec.name}: it was not started on an rr network`, {
       hint: `Stop it, connect it, and start it again (rootless, a veth cannot enter its user namespace while it runs).`,
@@ -49,8 +49,7 @@ export async function connectRunning(root: string, identity: Identity, rec: Cont
   refreshNetworkHosts(root, [network.id]);
 }
 
-export async function disconnectRunning(root: string, identity: Identity, rec: ContainerRecord, network: NetworkRecord): Promise<void> {
-  const holder = await ensureHolder(root, identity);
+export function disconnectRunning(holder: Holder, rec: ContainerRecord, network: NetworkRecord): void {
   const h = openNs(holder);
   try {
     detachEndpoint(h, hostInterfaceName(rec.id, network.id));

@@ -264,14 +264,27 @@ describe.skipIf(!!skip).each(MODES)(`networks end to end (%s)${skip ? ` — skip
     ok(["network", "rm", "iso-a", "iso-b"]);
   });
 
-  test("the network holder killed with -9: restarting the containers reconnects them, names and ports included", async () => {
+  test("the network holder killed with -9: the next start on a network re-wires the survivors; restarts reconnect too", async () => {
     ok(["network", "create", "fragile"]);
     ok(["run", "-d", "--name", "fr1", "--net", "fragile", "-p", "127.0.0.1::80", "busybox", "sh", "-c", httpdLine("fr1-page")]);
     ok(["run", "-d", "--name", "fr2", "--net", "fragile", "busybox", "sleep", "600"]);
     await until(() => ncGet(sb, mode, "fr2", "fr1").body === "fr1-page\n", 5000, "fr1 from fr2");
-    const holder = JSON.parse(await Bun.file(`${sb.storeRoot(mode)}/network-holder/holder.json`).text()) as { pid: number };
-    process.kill(holder.pid, "SIGKILL");
+    const holderPid = async () => (JSON.parse(await Bun.file(`${sb.storeRoot(mode)}/network-holder/holder.json`).text()) as { pid: number }).pid;
+    process.kill(await holderPid(), "SIGKILL");
     await until(() => !pings(sb, mode, "fr2", "fr1"), 5000, "the old bridge to go");
+    const fr2Mac = () => ok(["exec", "fr2", "cat", "/sys/class/net/eth0/address"]).trim();
+    expect(() => fr2Mac()).toThrow(); // eth0 went with the holder's namespace
+
+    // a new container on the network starts a new holder, which takes the survivors back, same addresses
+    const fresh = ok(["run", "--rm", "--net", "fragile", "busybox", "sh", "-c", "printf 'GET /index.html HTTP/1.0\\r\\n\\r\\n' | nc -w 2 fr1 80"]);
+    expect(fresh.endsWith("\r\n\r\nfr1-page\n")).toBe(true);
+    expect(fr2Mac()).toBe(ok(["inspect", "-f", "{{.NetworkSettings.Networks.fragile.MacAddress}}", "fr2"]).trim());
+    await until(() => ncGet(sb, mode, "fr2", "fr1").body === "fr1-page\n", 5000, "fr1 from fr2 without a restart");
+    const firstPort = Number(ok(["port", "fr1", "80"]).trim().split(":").pop());
+    await until(async () => (await hostGet(firstPort)) === "fr1-page\n", 5000, `127.0.0.1:${firstPort} without a restart`);
+
+    process.kill(await holderPid(), "SIGKILL");
+    await until(() => !pings(sb, mode, "fr2", "fr1"), 5000, "the second holder's bridge to go");
     ok(["restart", "-t", "0", "fr1", "fr2"]);
     await until(() => ncGet(sb, mode, "fr2", "fr1").body === "fr1-page\n", 5000, "fr1 from fr2 after the restarts");
     const port = Number(ok(["port", "fr1", "80"]).trim().split(":").pop());

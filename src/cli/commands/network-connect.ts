@@ -10,6 +10,7 @@ import { ConflictError, UsageError } from "../../errors.ts";
 import { allocateEndpoint, findNetwork, releaseEndpoint } from "../../network/network-store.ts";
 import { parseNetworkMode } from "../../runtime/network-mode.ts";
 import { connectRunning } from "../../runtime/network-live.ts";
+import { networkHolder } from "../../runtime/network-holder.ts";
 import { refreshNetworkHosts } from "../../runtime/network-membership.ts";
 import { containerHostname } from "../../runtime/container-hosts.ts";
 import { storedRequest } from "../../runtime/container-prepare.ts";
@@ -44,13 +45,15 @@ Options:
       if (findNetwork(root, network.id).endpoints[rec.id]) {
         throw new ConflictError(`endpoint with name ${rec.name} already exists in network ${network.name}`);
       }
+      const running = rec.state.status === "running" || rec.state.status === "paused";
+      const holder = running ? await networkHolder(root, identity, (m) => ctx.warn(m)) : undefined;
       const attached = allocateEndpoint(root, network.id, {
         containerId: rec.id, containerName: rec.name, ip: str(options, "ip"), aliases: list(options, "alias"),
         hostname: containerHostname(rec, storedRequest(rec)),
       });
-      if (rec.state.status === "running" || rec.state.status === "paused") {
+      if (holder) {
         try {
-          await connectRunning(root, identity, rec, attached.network, attached.endpoint);
+          connectRunning(root, identity, holder, rec, attached.network, attached.endpoint);
         } catch (err) {
           releaseEndpoint(root, network.id, rec.id);
           throw err;

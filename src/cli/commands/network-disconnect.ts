@@ -8,6 +8,7 @@ import { bool, parseArgs } from "../args.ts";
 import { ConflictError, describeError, NotFoundError, UsageError } from "../../errors.ts";
 import { findNetwork, releaseEndpoint, type NetworkRecord } from "../../network/network-store.ts";
 import { disconnectRunning } from "../../runtime/network-live.ts";
+import { networkHolder } from "../../runtime/network-holder.ts";
 import { refreshNetworkHosts } from "../../runtime/network-membership.ts";
 import { findContainer, readContainer, withContainerLock } from "../../store/container-store.ts";
 import { openCliStore } from "../open-store.ts";
@@ -51,7 +52,7 @@ Options:
       }
       if (rec.state.status === "running" || rec.state.status === "paused") {
         try {
-          await disconnectRunning(root, identity, rec, current);
+          disconnectRunning(await networkHolder(root, identity, (m) => ctx.warn(m)), rec, current);
         } catch (err) {
           if (!force) throw err;
           ctx.warn(`could not remove ${rec.name}'s interface on ${current.name}: ${describeError(err).message}`);
