@@ -1,54 +1,38 @@
 /**
  * `rr system prune [-a] [-f] [--filter until=…|label=…]`: stopped containers,
- * then dangling images (with -a every image no container uses), with the
- * blobs and unpacked layers nothing else needs. rr has no networks, volumes
- * or build cache yet, so the warning lists only what it removes.
+ * unused networks, then dangling images (with -a every image no container
+ * uses), with the blobs and unpacked layers nothing else needs. rr has no
+ * volumes, and its build cache stays, so the warning lists only what it removes.
  */
-import type { Command } from "../command.ts";
-import { bool, list, parseArgs } from "../args.ts";
-import { UsageError } from "../../errors.ts";
+import { bool, list } from "../args.ts";
 import { familiarize } from "../../image/reference.ts";
 import { listContainers } from "../../store/container-store.ts";
 import { pruneImages } from "../../store/image-prune.ts";
 import { pruneNetworks } from "../../network/network-store.ts";
+import { naturalCompare } from "../../network/ports.ts";
 import { stopIdleHolder } from "../../runtime/network-membership.ts";
 import { normalizeId } from "../container-filters.ts";
-import { confirm } from "../confirm.ts";
-import { parseFilters } from "../filter-args.ts";
 import { humanSizeTotal } from "../go-text.ts";
 import { openCliStore } from "../open-store.ts";
-import { compilePruneFilter, pruneContainers, PRUNE_FILTER_KEYS } from "../prune-containers.ts";
+import { pruneCommand } from "../prune-command.ts";
+import { pruneContainers } from "../prune-containers.ts";
 import { layerPaths, removeStorePaths } from "../unpack.ts";
 
-const USAGE = "Usage:  rr system prune [OPTIONS]";
-
-const command: Command = {
+export default pruneCommand({
+  command: "system prune",
   summary: "Remove unused data",
-  usage: `${USAGE}
-
-Remove unused data
-
-Options:
-  -a, --all             Remove all unused images not just dangling ones
+  optionsHelp: `  -a, --all             Remove all unused images not just dangling ones
       --filter filter   Provide filter values (e.g. "label=<key>=<value>")
   -f, --force           Do not prompt for confirmation`,
-  async run(argv, ctx) {
-    const { options, positionals } = parseArgs(argv, [
-      { name: "all", short: "a" }, { name: "force", short: "f" }, { name: "filter", value: true, multiple: true },
-    ], { command: "system prune" });
-    if (positionals.length) throw new UsageError(`"rr system prune" accepts no arguments.`, { hint: USAGE });
-    const all = bool(options, "all");
-    const filterArgs = list(options, "filter");
-    const match = compilePruneFilter(parseFilters(filterArgs, PRUNE_FILTER_KEYS));
-    if (!bool(options, "force") && !(await confirm(warning(all, filterArgs)))) {
-      ctx.out("");
-      return 0;
-    }
+  options: [{ name: "all", short: "a" }],
+  filters: true,
+  question: (options) => warning(bool(options, "all"), list(options, "filter")),
+  async prune(ctx, options, match) {
     const { store, identity } = await openCliStore(ctx);
     const containers = await pruneContainers(ctx, identity, match);
     if (containers.deleted.length) ctx.out(`Deleted Containers:\n${containers.deleted.join("\n")}\n\n`);
     const networks = pruneNetworks(store.root, (n) => match(n.created, n.labels));
-    if (networks.length) ctx.out(`Deleted Networks:\n${networks.map((n) => n.name).sort().join("\n")}\n\n`);
+    if (networks.length) ctx.out(`Deleted Networks:\n${networks.map((n) => n.name).sort(naturalCompare).join("\n")}\n\n`);
     stopIdleHolder(store.root);
 
     // An image the filters spare counts as used, so pruneImages keeps it.
@@ -56,16 +40,15 @@ Options:
     for (const img of store.images.list()) {
       if (!match(img.created ?? "", (img.config.config?.Labels ?? {}) as Record<string, string>)) kept.add(img.id);
     }
-    const images = pruneImages(store.images, { all, usedImageIds: kept });
+    const images = pruneImages(store.images, { all: bool(options, "all"), usedImageIds: kept });
     await removeStorePaths(ctx, identity, layerPaths(images.unusedDiffIds));
     if (images.images.length) {
       const lines = images.images.flatMap((img) => [...img.untagged.map((n) => `untagged: ${familiarize(n)}`), `deleted: ${img.id}`]);
       ctx.out(`Deleted Images:\n${lines.join("\n")}\n\n`);
     }
     ctx.out(`Total reclaimed space: ${humanSizeTotal(containers.reclaimed + images.reclaimed)}`);
-    return 0;
   },
-};
+});
 
 /** Docker's confirmation text, filters included. */
 function warning(all: boolean, filters: string[]): string {
@@ -74,5 +57,3 @@ function warning(all: boolean, filters: string[]): string {
   const filterText = shown.length ? `\n  Items to be pruned will be filtered with:\n${shown.map((f) => `  - ${f}`).join("\n")}\n` : "";
   return `WARNING! This will remove:\n${items.map((i) => `  - ${i}`).join("\n")}\n${filterText}`;
 }
-
-export default command;
