@@ -8,31 +8,27 @@
  *
  * Informational only: it never fails on a timing.
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { asUser, BENCH_USER, ensureUser, runAsUser, type UserEnv } from "./lib/as-user.ts";
+import { asUser, BENCH_USER, runAsUser, type UserEnv } from "./lib/as-user.ts";
+import { giveToUser, makeBenchDir } from "./lib/bench-dir.ts";
 import { makeBusyboxFixture } from "./lib/busybox-fixture.ts";
-import { failureLine, peakRssKb, runOnce, summarize, type Sample } from "./lib/measure.ts";
-import { enterPrivateMountNsIfNeeded } from "./lib/private-mount-ns.ts";
-import { ms, ratio, resultsTable, type ResultRow } from "./lib/report.ts";
-
-const REPO = join(import.meta.dir, "..");
+import { machineLine, toolVersion } from "./lib/machine.ts";
+import { failureLine, largestPeakRssKb, runOnce, summarize, type Sample } from "./lib/measure.ts";
+import { medianOf, ms, passOrMiss, printCommands, ratio, resultsTable, type ResultRow } from "./lib/report.ts";
+import { alternating } from "./lib/rounds.ts";
+import { rrBinary } from "./lib/rr-binary.ts";
+import { setUpEach } from "./lib/set-up-peers.ts";
+import { startAsRoot } from "./lib/start-as-root.ts";
+import { removeStore, rrCli, storeIn } from "./lib/stores.ts";
 
 const { values: opts } = parseArgs({
   options: { rounds: { type: "string", default: "10" }, warmup: { type: "string", default: "1" } },
 });
 const rounds = Number(opts.rounds), warmup = Number(opts.warmup);
 if (!(rounds > 0) || !(warmup >= 0)) throw new Error("--rounds must be > 0 and --warmup >= 0");
-if (process.getuid?.() !== 0) {
-  console.error("build: run me as root; I run the tools rootless as", BENCH_USER);
-  process.exit(2);
-}
-
-const ns = enterPrivateMountNsIfNeeded();
-if (ns && "exitCode" in ns) process.exit(ns.exitCode);
-const nsNote = ns && "note" in ns ? ns.note : undefined;
+const nsNote = startAsRoot("build");
 
 /** FROM and nine more: two COPY and two RUN layers, the rest config. */
 const DOCKERFILE = `FROM busybox
@@ -47,16 +43,6 @@ USER app
 CMD ["cat", "/app/built"]
 `;
 
-/** RR_BIN (default dist/rr), copied so a rebuild by someone else mid-run cannot change what is measured. */
-function rrBinary(dir: string): string {
-  const built = process.env.RR_BIN ? resolve(process.env.RR_BIN) : join(REPO, "dist", "rr");
-  if (!existsSync(built)) throw new Error(`${built} does not exist: build it with \`node_modules/.bin/bun run build.ts\` or set RR_BIN`);
-  const copy = join(dir, "rr");
-  copyFileSync(built, copy);
-  chmodSync(copy, 0o755);
-  return copy;
-}
-
 interface Builder {
   name: string;
   cold: string[];
@@ -65,13 +51,9 @@ interface Builder {
   cleanup(): void;
 }
 
-function bestEffort(u: UserEnv, argv: string[]): void {
-  try { runAsUser(u, argv); } catch (e) { console.error(`cleanup: ${(e as Error).message}`); }
-}
-
 function rrBuilder(u: UserEnv, dir: string, rr: string, archive: string, context: string): Builder {
-  const root = join(dir, "rr-root"), runroot = join(dir, "rr-run");
-  const base = [rr, "--root", root, "--runroot", runroot];
+  const store = storeIn(dir, "rr");
+  const base = rrCli(rr, store);
   runAsUser(u, [...base, "load", "-i", archive]);
   const build = (extra: string[]) => asUser(u, [...base, "build", "-q", ...extra, "-t", "bench", context]);
   return {
@@ -79,7 +61,7 @@ function rrBuilder(u: UserEnv, dir: string, rr: string, archive: string, context
     cold: build(["--no-cache"]),
     cached: build([]),
     note: "subuid range mapped, host network (rr's default)",
-    cleanup: () => bestEffort(u, [...base, "unshare", "rm", "-rf", root, runroot]),
+    cleanup: () => removeStore(u, base, store),
   };
 }
 
@@ -91,9 +73,9 @@ function rrBuilder(u: UserEnv, dir: string, rr: string, archive: string, context
  */
 function buildahBuilder(u: UserEnv, dir: string, driver: "overlay" | "vfs", archive: string, context: string): Builder {
   const name = `buildah-${driver}`;
-  const root = join(dir, `${name}-root`), runroot = join(dir, `${name}-run`);
-  const base = ["buildah", "--root", root, "--runroot", runroot, "--storage-driver", driver];
-  const cleanup = () => bestEffort(u, ["buildah", "unshare", "rm", "-rf", root, runroot]);
+  const store = storeIn(dir, name);
+  const base = ["buildah", "--root", store.root, "--runroot", store.runroot, "--storage-driver", driver];
+  const cleanup = () => removeStore(u, ["buildah"], store);
   try {
     runAsUser(u, [...base, "pull", "-q", `docker-archive:${archive}`]);
     // --network host: RUN on the host's network, as rr's RUN by default (and no netavark to set up)
@@ -114,37 +96,23 @@ function buildahBuilder(u: UserEnv, dir: string, driver: "overlay" | "vfs", arch
 }
 
 async function main(): Promise<void> {
-  const { uid, gid } = await ensureUser();
-  const dir = mkdtempSync(join(tmpdir(), "rr-bench-build-"));
-  chmodSync(dir, 0o755);
-  const u: UserEnv = { user: BENCH_USER, uid, gid, home: join(dir, "home"), xdgRuntimeDir: join(dir, "xdg") };
+  const { dir, u } = await makeBenchDir("rr-bench-build-");
   const builders: Builder[] = [];
-  const unavailable: ResultRow[] = [];
   try {
-    mkdirSync(u.home, { mode: 0o700 });
-    mkdirSync(u.xdgRuntimeDir, { mode: 0o700 });
     const context = join(dir, "context");
     mkdirSync(join(context, "conf"), { recursive: true });
     writeFileSync(join(context, "Dockerfile"), DOCKERFILE);
     writeFileSync(join(context, "app.txt"), "app\n");
     writeFileSync(join(context, "conf", "app.conf"), "key=value\n");
-    Bun.spawnSync(["chown", "-R", `${uid}:${gid}`, dir]);
+    giveToUser(u, context);
     const fixture = makeBusyboxFixture(dir, u);
     const rr = rrBinary(dir);
-    const version = (argv: string[]) => Bun.spawnSync(argv).stdout.toString().split("\n")[0]!.trim();
 
-    const factories: [string, () => Builder][] = [
+    const unavailable = await setUpEach([
       ["rr", () => rrBuilder(u, dir, rr, fixture.archive, context)],
       ["buildah-overlay", () => buildahBuilder(u, dir, "overlay", fixture.archive, context)],
       ["buildah-vfs", () => buildahBuilder(u, dir, "vfs", fixture.archive, context)],
-    ];
-    for (const [name, make] of factories) {
-      try {
-        builders.push(make());
-      } catch (e) {
-        unavailable.push({ name, unavailable: (e as Error).message.split("\n")[0] });
-      }
-    }
+    ], builders);
 
     // Warm-up: page cache, and the first cached build fills each cache.
     const running: Builder[] = [];
@@ -158,8 +126,7 @@ async function main(): Promise<void> {
     const failed = new Map<string, string>();
     for (let round = 1; round <= rounds; round++) {
       console.error(`round ${round}/${rounds}`);
-      // alternate who goes first, so neither always runs on a machine the other just loaded
-      for (const b of round % 2 ? running : [...running].reverse()) {
+      for (const b of alternating(running, round)) {
         if (failed.has(b.name)) continue;
         for (const kind of ["cold", "cached"] as const) {
           const s = runOnce(b[kind]);
@@ -172,24 +139,21 @@ async function main(): Promise<void> {
     const rows = (kind: "cold" | "cached"): ResultRow[] => [
       ...running.map((b): ResultRow => failed.has(b.name) ? { name: b.name, unavailable: failed.get(b.name) } : {
         name: b.name,
-        summary: summarize(samples.get(b.name)![kind], Math.max(...[1, 2, 3].map(() => peakRssKb(b[kind]) ?? 0)) || undefined),
+        summary: summarize(samples.get(b.name)![kind], largestPeakRssKb(b[kind])),
       }),
       ...unavailable,
     ];
     const cold = rows("cold"), cached = rows("cached");
 
-    console.log(`build of a 10-instruction Dockerfile (2 RUN, 2 COPY), rootless as ${BENCH_USER}; ${version([rr, "--version"])}; ` +
-      `${version(["buildah", "--version"])}; ${rounds} rounds interleaved, ${warmup} warm-up`);
-    console.log(`${navigator.hardwareConcurrency} cores, kernel ${Bun.spawnSync(["uname", "-r"]).stdout.toString().trim()}\n`);
+    console.log(`build of a 10-instruction Dockerfile (2 RUN, 2 COPY), rootless as ${BENCH_USER}; ${toolVersion([rr, "--version"])}; ` +
+      `${toolVersion(["buildah", "--version"])}; ${rounds} rounds interleaved, ${warmup} warm-up`);
+    console.log(`${machineLine()}\n`);
     console.log("Cold: --no-cache, every step runs again");
     console.log(resultsTable(cold, "rr"));
     console.log("\nFully cached: nothing changed, every step from the cache");
     console.log(resultsTable(cached, "rr"));
     console.log();
-    for (const b of builders) {
-      const shown = (argv: string[]) => argv.slice(argv.indexOf("-i") + 1).filter((a) => !/^[A-Z_]+=/.test(a)).join(" ");
-      console.log(`${b.name}: ${shown(b.cached)}${b.note ? `\n  (${b.note})` : ""}`);
-    }
+    printCommands(builders.map((b) => ({ ...b, argv: b.cached })));
     if (nsNote) console.log(`note: ${nsNote}`);
     console.log();
     printGoals(cold, cached);
@@ -200,17 +164,15 @@ async function main(): Promise<void> {
 }
 
 function printGoals(cold: ResultRow[], cached: ResultRow[]): void {
-  const med = (rows: ResultRow[], name: string) => rows.find((r) => r.name === name)?.summary?.medianMs;
-  const verdict = (ok: boolean) => (ok ? "PASS" : "MISS");
-  const rrCached = med(cached, "rr"), rrCold = med(cold, "rr");
+  const rrCached = medianOf(cached, "rr"), rrCold = medianOf(cold, "rr");
   console.log("Goals: a fully cached rebuild under 50 ms; a cold build at least 2× faster than buildah");
   console.log(rrCached === undefined ? "  cached under 50 ms:          n/a (rr unavailable)"
-    : `  cached under 50 ms:          ${verdict(rrCached < 50)}  (rr ${ms(rrCached)} ms)`);
+    : `  cached under 50 ms:          ${passOrMiss(rrCached < 50)}  (rr ${ms(rrCached)} ms)`);
   for (const name of ["buildah-overlay", "buildah-vfs"]) {
-    const b = med(cold, name);
+    const b = medianOf(cold, name);
     console.log(rrCold === undefined || b === undefined
       ? `  cold 2× faster than ${name}: n/a (rr or ${name} unavailable)`
-      : `  cold 2× faster than ${name}: ${verdict(b >= 2 * rrCold)}  (${name} ${ms(b)} ms = ${ratio(b, rrCold)} rr ${ms(rrCold)} ms)`);
+      : `  cold 2× faster than ${name}: ${passOrMiss(b >= 2 * rrCold)}  (${name} ${ms(b)} ms = ${ratio(b, rrCold)} rr ${ms(rrCold)} ms)`);
   }
 }
 

@@ -15,21 +15,22 @@
  *
  * Informational only: it never fails on a timing.
  */
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { rmSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { BENCH_USER, ensureUser, type UserEnv } from "./lib/as-user.ts";
+import { BENCH_USER, type UserEnv } from "./lib/as-user.ts";
+import { makeBenchDir } from "./lib/bench-dir.ts";
 import { makeBusyboxFixture } from "./lib/busybox-fixture.ts";
 import { podmanDetachedPeer, rrDetachedPeer, type DetachedContext, type DetachedPeer } from "./lib/detached-peers.ts";
-import { failureLine, quantile, runOnce, type Sample } from "./lib/measure.ts";
-import { enterPrivateMountNsIfNeeded } from "./lib/private-mount-ns.ts";
-import {
-  alive, childrenOf, commandLine, commName, killStarted, parentPid, pidsMarkedBy, procMemory, startTime, type ProcMemory,
-} from "./lib/proc.ts";
-import { ms, ratio, table } from "./lib/report.ts";
-
-const REPO = join(import.meta.dir, "..");
+import { killLeftovers } from "./lib/leftovers.ts";
+import { machineLine, toolVersion } from "./lib/machine.ts";
+import { capture, failureLine, quantile, runOnce, type Sample } from "./lib/measure.ts";
+import { podmanPausePid } from "./lib/podman-pause.ts";
+import { alive, childrenOf, commandLine, commName, parentPid, pidsMarkedBy, procMemory, type ProcMemory } from "./lib/proc.ts";
+import { ms, passOrMiss, printCommands, ratio, table } from "./lib/report.ts";
+import { alternating } from "./lib/rounds.ts";
+import { rrBinary } from "./lib/rr-binary.ts";
+import { setUpEach } from "./lib/set-up-peers.ts";
+import { startAsRoot } from "./lib/start-as-root.ts";
 
 const { values: opts } = parseArgs({
   options: {
@@ -40,39 +41,9 @@ const { values: opts } = parseArgs({
 });
 const perTool = Number(opts.containers), count = Number(opts.count), rounds = Number(opts.rounds);
 if (!(perTool > 0) || !(count > 0) || !(rounds > 0)) throw new Error("--containers, --count and --rounds must be > 0");
-if (process.getuid?.() !== 0) {
-  console.error("lifecycle: run me as root; I run the tools rootless as", BENCH_USER);
-  process.exit(2);
-}
-
-const ns = enterPrivateMountNsIfNeeded();
-if (ns && "exitCode" in ns) process.exit(ns.exitCode);
-const nsNote = ns && "note" in ns ? ns.note : undefined;
-
-/** RR_BIN (default dist/rr), copied so a rebuild by someone else mid-run cannot change what is measured. */
-function rrBinary(dir: string): string {
-  const built = process.env.RR_BIN ? resolve(process.env.RR_BIN) : join(REPO, "dist", "rr");
-  if (!existsSync(built)) throw new Error(`${built} does not exist: build it with \`node_modules/.bin/bun run build.ts\` or set RR_BIN`);
-  const copy = join(dir, "rr");
-  copyFileSync(built, copy);
-  chmodSync(copy, 0o755);
-  return copy;
-}
-
-function capture(argv: string[]): { exitCode: number; stdout: string; stderr: string } {
-  const r = Bun.spawnSync(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  return { exitCode: r.exitCode, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
-}
+const nsNote = startAsRoot("lifecycle");
 
 const sleep = (msec: number) => Bun.sleepSync(msec);
-
-/** Rootless podman keeps one pause process per user, shared by all its containers. */
-function podmanPausePid(u: UserEnv): number | undefined {
-  const f = join(u.xdgRuntimeDir, "libpod", "tmp", "pause.pid");
-  if (!existsSync(f)) return undefined;
-  const pid = Number(readFileSync(f, "utf8").trim());
-  return pid > 1 && alive(pid) ? pid : undefined;
-}
 
 interface Detached {
   name: string;
@@ -250,45 +221,17 @@ function printGoal(results: MemoryResult[]): void {
   if (!rr?.mem.length || !pm?.mem.length) { console.log("  n/a (rr or podman unavailable)"); return; }
   const med = (r: MemoryResult, k: keyof ProcMemory) => quantile(r.mem.map((m) => m[k]), 0.5);
   const ok = med(rr, "rssKb") <= med(pm, "rssKb") && med(rr, "pssKb") <= med(pm, "pssKb");
-  console.log(`  ${ok ? "PASS" : "MISS"}  (rr-monitor RSS ${med(rr, "rssKb")} KB, PSS ${med(rr, "pssKb")} KB; ` +
+  console.log(`  ${passOrMiss(ok)}  (rr-monitor RSS ${med(rr, "rssKb")} KB, PSS ${med(rr, "pssKb")} KB; ` +
     `conmon RSS ${med(pm, "rssKb")} KB, PSS ${med(pm, "pssKb")} KB)`);
 }
 
-/** Last resort after the tools' own removal: SIGKILL every process carrying the temp dir, and its descendants. */
-function killLeftovers(marker: string, u: UserEnv): void {
-  const pause = podmanPausePid(u); // expected: rootless podman's shared pause process
-  const seen = new Set<number>();
-  const walk = (pid: number) => {
-    if (seen.has(pid)) return;
-    seen.add(pid);
-    childrenOf(pid).forEach(walk);
-  };
-  pidsMarkedBy(marker).forEach(walk);
-  const victims = [...seen].map((pid) => [pid, startTime(pid)] as const);
-  const unexpected = victims.filter(([p]) => p !== pause);
-  if (unexpected.length) console.error(`cleanup: killing ${unexpected.length} leftover process(es): ${unexpected.map(([p]) => `${commName(p)} (${p})`).join(", ")}`);
-  for (const [pid, started] of victims) killStarted(pid, started);
-}
-
 async function main(): Promise<void> {
-  const { uid, gid } = await ensureUser();
-  const dir = mkdtempSync(join(tmpdir(), "rr-bench-lifecycle-"));
-  chmodSync(dir, 0o755);
-  const u: UserEnv = { user: BENCH_USER, uid, gid, home: join(dir, "home"), xdgRuntimeDir: join(dir, "xdg") };
+  const { dir, u } = await makeBenchDir("rr-bench-lifecycle-");
   const peers: DetachedPeer[] = [];
-  const unavailable: string[] = [];
   try {
-    Bun.spawnSync(["mkdir", "-m", "700", u.home, u.xdgRuntimeDir]);
-    Bun.spawnSync(["chown", "-R", `${uid}:${gid}`, dir]);
     const ctx: DetachedContext = { u, dir, fixture: makeBusyboxFixture(dir, u), rrBinary: rrBinary(dir) };
-    const version = (argv: string[]) => capture(argv).stdout.split("\n")[0]!.trim();
-    for (const [name, make] of [["rr", rrDetachedPeer], ["podman", podmanDetachedPeer]] as const) {
-      try {
-        peers.push(make(ctx));
-      } catch (e) {
-        unavailable.push(`${name}: unavailable: ${(e as Error).message.split("\n")[0]}`);
-      }
-    }
+    const unavailable = (await setUpEach([["rr", () => rrDetachedPeer(ctx)], ["podman", () => podmanDetachedPeer(ctx)]], peers))
+      .map((r) => `${r.name}: unavailable: ${r.unavailable}`);
 
     console.error(`memory: ${perTool} detached containers per tool…`);
     const started = startForMemory(peers, dir);
@@ -304,9 +247,7 @@ async function main(): Promise<void> {
       total: { "run -d": [], "stop -t 0": [], rm: [] }, each: { "run -d": [], "stop -t 0": [], rm: [] },
     }]));
     for (let round = 1; round <= rounds; round++) {
-      // Alternate who goes first, so neither always runs on a machine the other just loaded.
-      const order = round % 2 ? peers : [...peers].reverse();
-      for (const p of order) {
+      for (const p of alternating(peers, round)) {
         const t = timings.get(p.name)!;
         if (t.error) continue;
         console.error(`round ${round}/${rounds}: ${p.name}…`);
@@ -315,9 +256,9 @@ async function main(): Promise<void> {
       }
     }
 
-    console.log(`detached containers, rootless as ${BENCH_USER}; ${version([ctx.rrBinary, "--version"])}; ` +
-      `${version(["podman", "--version"])}; ${version(["conmon", "--version"])}`);
-    console.log(`${navigator.hardwareConcurrency} cores, kernel ${capture(["uname", "-r"]).stdout.trim()}\n`);
+    console.log(`detached containers, rootless as ${BENCH_USER}; ${toolVersion([ctx.rrBinary, "--version"])}; ` +
+      `${toolVersion(["podman", "--version"])}; ${toolVersion(["conmon", "--version"])}`);
+    console.log(`${machineLine()}\n`);
     console.log(`Memory per detached container: ${perTool} \`sleep 1000\` containers per tool, all running at once; median per monitor`);
     console.log(memoryTable(memory));
     for (const r of memory) {
@@ -327,16 +268,16 @@ async function main(): Promise<void> {
     console.log(`\nStart and stop ${count} detached containers one after another: ${rounds} rounds, tools interleaved`);
     console.log(timingTable(peers, timings));
     console.log();
-    for (const p of peers) console.log(`${p.name}: ${p.run("NAME").slice(p.run("NAME").indexOf("-i") + 1).filter((a) => !/^[A-Z_]+=/.test(a)).join(" ")}${p.note ? `\n  (${p.note})` : ""}`);
+    printCommands(peers.map((p) => ({ name: p.name, argv: p.run("NAME"), note: p.note })));
     for (const l of unavailable) console.log(l);
     if (nsNote) console.log(`note: ${nsNote}`);
     console.log();
     printGoal(memory);
   } finally {
     for (const p of peers) p.removeContainers();
-    killLeftovers(dir, u);
+    killLeftovers(dir, podmanPausePid(u)); // the pause process is expected: rootless podman's, shared
     for (const p of peers) p.removeStore();
-    killLeftovers(dir, u); // podman unshare starts a new pause process
+    killLeftovers(dir, podmanPausePid(u)); // podman unshare starts a new pause process
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -16,19 +16,24 @@
  * Traffic stays on loopback or inside namespaces the tools made. Informational
  * only: it never fails on a timing.
  */
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { asUser, BENCH_USER, ensureUser, runAsUser, type UserEnv } from "./lib/as-user.ts";
+import { asUser, BENCH_USER, cleanupAsUser, runAsUser, type UserEnv } from "./lib/as-user.ts";
+import { makeBenchDir } from "./lib/bench-dir.ts";
 import { makeBusyboxFixture } from "./lib/busybox-fixture.ts";
-import { failureLine, quantile, runOnce, type Sample } from "./lib/measure.ts";
-import { enterPrivateMountNsIfNeeded } from "./lib/private-mount-ns.ts";
-import { childrenOf, commName, killStarted, pidsMarkedBy, startTime } from "./lib/proc.ts";
-import { ms, ratio, table } from "./lib/report.ts";
+import { killLeftovers } from "./lib/leftovers.ts";
+import { machineLine, toolVersion } from "./lib/machine.ts";
+import { capture, failureLine, quantile, runOnce, type Sample } from "./lib/measure.ts";
+import { killPodmanPause } from "./lib/podman-pause.ts";
+import { killStarted } from "./lib/proc.ts";
+import { errorLine, ms, passOrMiss, ratio, table } from "./lib/report.ts";
+import { alternating } from "./lib/rounds.ts";
+import { rrBinary } from "./lib/rr-binary.ts";
+import { startAsRoot } from "./lib/start-as-root.ts";
+import { podmanCli, removeRrContainers, removeStore, rrCli, storeIn } from "./lib/stores.ts";
 
-const REPO = join(import.meta.dir, "..");
 const { values: opts } = parseArgs({
   options: {
     mib: { type: "string", default: "1024" },
@@ -39,12 +44,7 @@ const { values: opts } = parseArgs({
 });
 const mib = Number(opts.mib), rounds = Number(opts.rounds), starts = Number(opts.starts), warmup = Number(opts.warmup);
 if (!(mib > 0) || !(rounds > 0) || !(starts > 0) || !(warmup >= 0)) throw new Error("--mib, --rounds and --starts must be > 0, --warmup >= 0");
-if (process.getuid?.() !== 0) {
-  console.error("network bench: run me as root; I run the tools rootless as", BENCH_USER);
-  process.exit(2);
-}
-const ns = enterPrivateMountNsIfNeeded();
-if (ns && "exitCode" in ns) process.exit(ns.exitCode);
+const nsNote = startAsRoot("network bench");
 
 const NET = "benchnet";
 const CTR_PORT = 5001;
@@ -104,23 +104,6 @@ int main(int argc, char **argv) {
 }
 `;
 
-function capture(argv: string[], timeout?: number): { exitCode: number; stdout: string; stderr: string } {
-  const r = Bun.spawnSync(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout });
-  return { exitCode: r.exitCode ?? 128, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
-}
-
-const firstLine = (e: unknown) => (e as Error).message.split("\n")[0]!;
-
-/** RR_BIN (default dist/rr), copied so a rebuild by someone else mid-run cannot change what is measured. */
-function rrBinary(dir: string): string {
-  const built = process.env.RR_BIN ? resolve(process.env.RR_BIN) : join(REPO, "dist", "rr");
-  if (!existsSync(built)) throw new Error(`${built} does not exist: build it with \`node_modules/.bin/bun run build.ts\` or set RR_BIN`);
-  const copy = join(dir, "rr");
-  copyFileSync(built, copy);
-  chmodSync(copy, 0o755);
-  return copy;
-}
-
 function buildTput(dir: string): string {
   const src = join(dir, "tput.c"), bin = join(dir, "tput");
   writeFileSync(src, TPUT_C);
@@ -164,54 +147,34 @@ interface Tool {
   cleanup(): void;
 }
 
-function bestEffort(u: UserEnv, argv: string[]): void {
-  try {
-    runAsUser(u, argv);
-  } catch (e) {
-    console.error(`cleanup: ${firstLine(e)}`);
-  }
-}
-
-const lines = (text: string) => text.split("\n").map((l) => l.trim()).filter(Boolean);
-
 function rrTool(u: UserEnv, dir: string, bin: string): Tool {
-  const root = join(dir, "rr-root"), runroot = join(dir, "rr-run");
-  const cli = [bin, "--root", root, "--runroot", runroot];
+  const store = storeIn(dir, "rr");
+  const cli = rrCli(bin, store);
   return {
     name: "rr", cli, defaultNet: "slirp4netns",
     cleanup() {
-      try {
-        const ids = lines(runAsUser(u, [...cli, "ps", "-aq"]));
-        if (ids.length) bestEffort(u, [...cli, "rm", "-f", ...ids]);
-      } catch (e) {
-        console.error(`cleanup: ${firstLine(e)}`);
-      }
-      bestEffort(u, [...cli, "network", "rm", NET]);
+      removeRrContainers(u, cli);
+      cleanupAsUser(u, [...cli, "network", "rm", NET]);
       // The network holder (a pause process under its own monitor) outlives its networks until a prune ends it.
       try {
-        const h = JSON.parse(readFileSync(join(root, "network-holder", "holder.json"), "utf8")) as { pid: number; pidStart?: string };
+        const h = JSON.parse(readFileSync(join(store.root, "network-holder", "holder.json"), "utf8")) as { pid: number; pidStart?: string };
         if (h.pid > 1 && h.pidStart !== undefined) killStarted(h.pid, Number(h.pidStart)); // only if still that process
       } catch { /* no holder */ }
-      bestEffort(u, [...cli, "unshare", "rm", "-rf", root, runroot]);
+      removeStore(u, cli, store);
     },
   };
 }
 
 function podmanTool(u: UserEnv, dir: string): Tool {
-  const root = join(dir, "podman-root"), runroot = join(dir, "podman-run");
-  const cli = ["podman", "--root", root, "--runroot", runroot, "--cgroup-manager=cgroupfs", "--events-backend=file"];
+  const store = storeIn(dir, "podman");
+  const cli = podmanCli(store);
   return {
     name: "podman", cli, defaultNet: "slirp4netns",
     cleanup() {
-      bestEffort(u, [...cli, "rm", "-f", "-a", "-t", "0"]);
-      bestEffort(u, [...cli, "network", "rm", "-f", NET]);
-      bestEffort(u, [...cli, "unshare", "rm", "-rf", root, runroot]);
-      // rootless podman leaves a pause process holding its user namespace: end it by its pid
-      const pidFile = join(u.xdgRuntimeDir, "libpod", "tmp", "pause.pid");
-      if (existsSync(pidFile)) {
-        const pid = Number(readFileSync(pidFile, "utf8").trim());
-        if (pid > 1) killStarted(pid, startTime(pid));
-      }
+      cleanupAsUser(u, [...cli, "rm", "-f", "-a", "-t", "0"]);
+      cleanupAsUser(u, [...cli, "network", "rm", "-f", NET]);
+      removeStore(u, cli, store);
+      killPodmanPause(u);
     },
   };
 }
@@ -239,7 +202,7 @@ async function prepare(t: Tool, u: UserEnv, archive: string, tput: string): Prom
       if (typeof last !== "number") throw new Error(`the sink behind 127.0.0.1:${port} does not answer: ${last}`);
     }
   } catch (e) {
-    t.error = firstLine(e);
+    t.error = errorLine(e);
   }
 }
 
@@ -301,7 +264,7 @@ function measureThroughput(tools: Tool[], ps: Path[]): Results {
   for (const t of tools) ps.forEach((_, i) => res.set(key(t, i), t.error ?? []));
   for (let round = -Math.min(warmup, 1); round < rounds; round++) {
     console.error(round < 0 ? "throughput: warm-up…" : `throughput: round ${round + 1}/${rounds}…`);
-    const order = round % 2 ? [...tools].reverse() : tools;
+    const order = alternating(tools, round + 1);
     ps.forEach((p, i) => {
       for (const t of order) {
         const got = res.get(key(t, i))!;
@@ -353,8 +316,7 @@ function measureStarts(tools: Tool[], u: UserEnv): Starts {
   for (const t of tools) for (const m of MODES) res.set(`${t.name}/${m.label}`, t.error ?? []);
   for (let round = -warmup; round < starts; round++) {
     if (round === 0 || round === -warmup) console.error(round < 0 ? "starts: warm-up…" : `starts: ${starts} rounds…`);
-    const order = round % 2 ? [...tools].reverse() : tools;
-    for (const t of order) {
+    for (const t of alternating(tools, round + 1)) {
       for (const m of MODES) {
         const got = res.get(`${t.name}/${m.label}`)!;
         if (typeof got === "string") continue;
@@ -414,37 +376,18 @@ function goals(tools: Tool[], tp: Results, st: Starts): void {
   console.log("Goals: container → container at kernel veth speed (≥10× slirp4netns); a network adds under 5 ms to a start");
   const slirp = m(tp.get(key(pm, 1)));
   console.log(Number.isFinite(c2c) && Number.isFinite(slirp)
-    ? `  ≥10× slirp4netns:  ${c2c >= 10 * slirp ? "PASS" : "MISS"}  (rr on ${NET} ${c2c.toFixed(0)} MiB/s = ${ratio(c2c, slirp)} podman's slirp4netns path ${slirp.toFixed(0)} MiB/s)`
+    ? `  ≥10× slirp4netns:  ${passOrMiss(c2c >= 10 * slirp)}  (rr on ${NET} ${c2c.toFixed(0)} MiB/s = ${ratio(c2c, slirp)} podman's slirp4netns path ${slirp.toFixed(0)} MiB/s)`
     : "  ≥10× slirp4netns:  n/a");
   const add = addedMs(st, "rr", `--network ${NET}`);
   console.log(Number.isFinite(add)
-    ? `  under 5 ms:        ${add < 5 ? "PASS" : "MISS"}  (rr --network ${NET} adds ${ms(add)} ms to a start over --network none, median of ${starts} paired rounds)`
+    ? `  under 5 ms:        ${passOrMiss(add < 5)}  (rr --network ${NET} adds ${ms(add)} ms to a start over --network none, median of ${starts} paired rounds)`
     : "  under 5 ms:        n/a");
 }
 
-/** Last resort after the tools' own removal: SIGKILL every process carrying the temp dir, and its descendants. */
-function killLeftovers(marker: string): void {
-  const seen = new Set<number>();
-  const walk = (pid: number) => {
-    if (seen.has(pid)) return;
-    seen.add(pid);
-    childrenOf(pid).forEach(walk);
-  };
-  pidsMarkedBy(marker).forEach(walk);
-  const victims = [...seen].map((pid) => [pid, startTime(pid)] as const);
-  if (victims.length) console.error(`cleanup: killing ${victims.length} leftover process(es): ${victims.map(([p]) => `${commName(p)} (${p})`).join(", ")}`);
-  for (const [pid, started] of victims) killStarted(pid, started);
-}
-
 async function main(): Promise<void> {
-  const { uid, gid } = await ensureUser();
-  const dir = mkdtempSync(join(tmpdir(), "rr-bench-network-"));
-  chmodSync(dir, 0o755);
-  const u: UserEnv = { user: BENCH_USER, uid, gid, home: join(dir, "home"), xdgRuntimeDir: join(dir, "xdg") };
+  const { dir, u } = await makeBenchDir("rr-bench-network-");
   const tools: Tool[] = [];
   try {
-    Bun.spawnSync(["mkdir", "-m", "700", u.home, u.xdgRuntimeDir]);
-    Bun.spawnSync(["chown", "-R", `${uid}:${gid}`, dir]);
     const { archive } = makeBusyboxFixture(dir, u);
     const tput = buildTput(dir);
     tools.push(rrTool(u, dir, rrBinary(dir)), podmanTool(u, dir));
@@ -458,17 +401,16 @@ async function main(): Promise<void> {
     const tp = measureThroughput(tools, ps);
     const st = measureStarts(tools, u);
 
-    const version = (argv: string[]) => capture(argv).stdout.split("\n")[0]!.trim();
-    console.log(`networks, rootless as ${BENCH_USER}; ${version([tools[0]!.cli[0]!, "--version"])}; ${version(["podman", "--version"])}; ` +
-      `${version(["slirp4netns", "--version"])}`);
-    console.log(`${navigator.hardwareConcurrency} cores, kernel ${capture(["uname", "-r"]).stdout.trim()}\n`);
+    console.log(`networks, rootless as ${BENCH_USER}; ${toolVersion([tools[0]!.cli[0]!, "--version"])}; ${toolVersion(["podman", "--version"])}; ` +
+      `${toolVersion(["slirp4netns", "--version"])}`);
+    console.log(`${machineLine()}\n`);
     console.log(`TCP throughput: ${mib} MiB per transfer, 128 KiB writes (a static sender/sink, not busybox nc); ${rounds} rounds, tools interleaved; median MiB/s`);
     console.log(throughputTable(tools, ps, tp));
     console.log(`ceiling: host 127.0.0.1 → a sink on the host, no container: ${mibCell(ceiling)} MiB/s` +
       (typeof ceiling === "string" ? ` (${ceiling})` : ""));
     console.log(`\nStart latency: run --rm busybox true; ${starts} rounds, ${warmup} warm-up, tools and modes interleaved`);
     console.log(startsTable(tools, st));
-    if (ns && "note" in ns) console.log(`\nnote: ${ns.note}`);
+    if (nsNote) console.log(`\nnote: ${nsNote}`);
     console.log();
     goals(tools, tp, st);
   } finally {
@@ -477,7 +419,7 @@ async function main(): Promise<void> {
     try {
       rmSync(dir, { recursive: true, force: true });
     } catch (e) {
-      console.error(`cleanup: ${dir}: ${firstLine(e)}`);
+      console.error(`cleanup: ${dir}: ${errorLine(e)}`);
     }
   }
 }

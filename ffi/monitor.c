@@ -23,9 +23,11 @@
  *   exit.json    {"pid":N,"exitCode":N,"finishedAt":"…","restarting":bool}, atomically
  *   no-restart   present: a user stop is under way, do not restart
  *   attach.sock  frames [u8 type][u32 len][data]: 1 stdout, 2 stderr (to
- *                clients); 0 stdin, 3 resize (u16 rows, u16 cols), 4 stdin EOF
+ *                clients); 0 stdin, 3 resize (u16 rows, u16 cols), 4 stdin EOF;
+ *                served by monitor_attach.c
  */
 #define _GNU_SOURCE
+#include "monitor.h"
 #include "rr_internal.h"
 #include "rr_net.h"
 #include <errno.h>
@@ -37,10 +39,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -52,17 +51,7 @@ int rr_release(int sync_fd, int go);
 int rr_read_setup(int error_fd, int32_t *step, int32_t *err);
 int rr_recv_fd(int sock);
 
-#define MAX_CLIENTS 16
 #define MAX_CGROUPS 16
-#define FRAME_MAX 65536
-
-enum { F_STDIN = 0, F_STDOUT = 1, F_STDERR = 2, F_RESIZE = 3, F_STDIN_EOF = 4 };
-
-struct client {
-  int fd;
-  uint32_t have;
-  uint8_t buf[5 + 4096];
-};
 
 static struct {
   const char *rr_path, *store_root, *policy, *user_ns, *net_ns;
@@ -70,9 +59,8 @@ static struct {
   int n_cgroups, max_retries, restart_count, tty, keep_stdin, auto_remove;
 } opt = {.policy = "no"};
 
-static int log_fd = -1, listen_fd = -1, stdin_fd = -1, tty_fd = -1;
+static int log_fd = -1, stdin_fd = -1, tty_fd = -1;
 static int out_fd[3] = {-1, -1, -1}; /* [1] stdout (or the pty), [2] stderr */
-static struct client clients[MAX_CLIENTS];
 
 static int read_full(int fd, void *buf, size_t n) {
   uint8_t *p = buf;
@@ -86,7 +74,7 @@ static int read_full(int fd, void *buf, size_t n) {
   return 0;
 }
 
-static int write_full(int fd, const void *buf, size_t n) {
+int mon_write_full(int fd, const void *buf, size_t n) {
   const uint8_t *p = buf;
   while (n) {
     ssize_t w = write(fd, p, n);
@@ -125,22 +113,6 @@ static void log_output(const char *stream, const char *data, size_t len) {
   }
 }
 
-static void drop_client(int i) {
-  close(clients[i].fd);
-  clients[i].fd = -1;
-}
-
-/* Sends a frame to every attached client; one that cannot keep up for a second is dropped. */
-static void broadcast(int type, const char *data, size_t len) {
-  uint8_t head[5] = {(uint8_t)type, (uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16), (uint8_t)(len >> 24)};
-  for (int i = 0; i < MAX_CLIENTS; i++) {
-    if (clients[i].fd < 0) continue;
-    struct pollfd p = {clients[i].fd, POLLOUT, 0};
-    if (poll(&p, 1, 1000) != 1 || write_full(clients[i].fd, head, 5) < 0 || write_full(clients[i].fd, data, len) < 0)
-      drop_client(i);
-  }
-}
-
 /* Reads what the container wrote; returns 0 at EOF (or EIO: the pty's last holder closed it). */
 static int pump_output(int stream) {
   char buf[16384];
@@ -154,13 +126,14 @@ static int pump_output(int stream) {
     return 0;
   }
   log_output(stream == 1 ? "stdout" : "stderr", buf, (size_t)n);
-  broadcast(stream, buf, (size_t)n);
+  attach_broadcast(stream, buf, (size_t)n);
   return 1;
 }
 
-static void client_frame(struct client *c, int type, const uint8_t *data, uint32_t len) {
+/* What an attached client sends the container (monitor_attach.c reads the frames). */
+void mon_client_frame(int type, const uint8_t *data, uint32_t len) {
   if (type == F_STDIN && stdin_fd >= 0) {
-    if (write_full(stdin_fd, data, len) < 0) { close(stdin_fd); stdin_fd = -1; }
+    if (mon_write_full(stdin_fd, data, len) < 0) { close(stdin_fd); stdin_fd = -1; }
   } else if (type == F_STDIN_EOF && stdin_fd >= 0 && !opt.tty) {
     close(stdin_fd);
     stdin_fd = -1;
@@ -168,51 +141,6 @@ static void client_frame(struct client *c, int type, const uint8_t *data, uint32
     struct winsize ws = {(unsigned short)(data[0] | data[1] << 8), (unsigned short)(data[2] | data[3] << 8), 0, 0};
     ioctl(tty_fd, TIOCSWINSZ, &ws);
   }
-  (void)c;
-}
-
-static void pump_client(int i) {
-  struct client *c = &clients[i];
-  ssize_t n;
-  do n = read(c->fd, c->buf + c->have, sizeof c->buf - c->have); while (n < 0 && errno == EINTR);
-  if (n <= 0) { drop_client(i); return; }
-  c->have += (uint32_t)n;
-  for (;;) {
-    if (c->have < 5) return;
-    uint32_t len = c->buf[1] | c->buf[2] << 8 | c->buf[3] << 16 | (uint32_t)c->buf[4] << 24;
-    if (len > sizeof c->buf - 5) { drop_client(i); return; }
-    if (c->have < 5 + len) return;
-    client_frame(c, c->buf[0], c->buf + 5, len);
-    memmove(c->buf, c->buf + 5 + len, c->have - 5 - len);
-    c->have -= 5 + len;
-  }
-}
-
-static void accept_client(void) {
-  int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
-  if (fd < 0) return;
-  for (int i = 0; i < MAX_CLIENTS; i++) {
-    if (clients[i].fd < 0) {
-      clients[i].fd = fd;
-      clients[i].have = 0;
-      return;
-    }
-  }
-  close(fd);
-}
-
-static void listen_attach(void) {
-  struct sockaddr_un a = {.sun_family = AF_UNIX};
-  strcpy(a.sun_path, "attach.sock"); /* relative: the container dir may be deeper than sun_path allows */
-  unlink(a.sun_path);
-  listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (listen_fd < 0) return;
-  mode_t old = umask(077);
-  if (bind(listen_fd, (struct sockaddr *)&a, sizeof a) < 0 || listen(listen_fd, 8) < 0) {
-    close(listen_fd);
-    listen_fd = -1;
-  }
-  umask(old);
 }
 
 static void write_exit(pid_t pid, int code, int restarting) {
@@ -222,7 +150,7 @@ static void write_exit(pid_t pid, int code, int restarting) {
                    restarting ? "true" : "false");
   int fd = open("exit.json.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return;
-  int ok = write_full(fd, body, (size_t)n) == 0 && fsync(fd) == 0;
+  int ok = mon_write_full(fd, body, (size_t)n) == 0 && fsync(fd) == 0;
   close(fd);
   if (ok) rename("exit.json.tmp", "exit.json");
 }
@@ -340,8 +268,7 @@ int main(int argc, char **argv) {
     null_fd(1, O_WRONLY);
     null_fd(2, O_WRONLY);
   }
-  for (int i = 0; i < MAX_CLIENTS; i++) clients[i].fd = -1;
-  listen_attach(); /* before the child exists: `rr start -a` connects before it is released */
+  attach_listen(); /* before the child exists: `rr start -a` connects before it is released */
   /* SIGCHLD goes to a signalfd made before the child exists: a container that
    * exits at once must not be missed (the child unblocks it before execve) */
   sigset_t chld;
@@ -357,7 +284,7 @@ int main(int argc, char **argv) {
   null_fd(1, O_WRONLY);
   null_fd(2, O_WRONLY);
   int32_t pid = r < 0 ? r : child.pid;
-  if (write_full(ctl_out, &pid, 4) < 0 || r < 0) return 1;
+  if (mon_write_full(ctl_out, &pid, 4) < 0 || r < 0) return 1;
   free(plan);
   if (!opt.tty) {
     close(out_p[1]);
@@ -379,34 +306,30 @@ int main(int argc, char **argv) {
   }
   result[0] = go[0] ? rr_read_setup(child.error_fd, &result[1], &result[2]) : 1;
   if (!go[0]) close(child.error_fd);
-  write_full(ctl_out, result, sizeof result);
+  mon_write_full(ctl_out, result, sizeof result);
   close(ctl_in);
   close(ctl_out);
   if (result[0] != 0) {
     waitpid(child.pid, NULL, __WALL);
-    if (listen_fd >= 0) unlink("attach.sock");
+    attach_close();
     return 1;
   }
 
   struct timespec started;
   clock_gettime(CLOCK_MONOTONIC, &started);
   log_fd = open("ctr.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-  /* clients that connected before the release see the container's first byte */
-  struct pollfd pending = {listen_fd, POLLIN, 0};
-  for (int i = 0; i < MAX_CLIENTS && listen_fd >= 0 && poll(&pending, 1, 0) == 1; i++) accept_client();
+  attach_accept_pending(); /* clients that connected before the release see the container's first byte */
   int status = 0, exited = 0;
   if (waitpid(child.pid, &status, WNOHANG | __WALL) == child.pid) exited = 1;
   while (!exited || out_fd[1] >= 0 || out_fd[2] >= 0) {
-    struct pollfd p[4 + MAX_CLIENTS];
-    int n = 0;
-    p[n++] = (struct pollfd){exited ? -1 : sig_fd, POLLIN, 0};
-    p[n++] = (struct pollfd){out_fd[1], POLLIN, 0};
-    p[n++] = (struct pollfd){out_fd[2], POLLIN, 0};
-    p[n++] = (struct pollfd){exited ? -1 : listen_fd, POLLIN, 0};
-    for (int i = 0; i < MAX_CLIENTS; i++) p[n++] = (struct pollfd){clients[i].fd, POLLIN, 0};
+    struct pollfd p[3 + ATTACH_POLLS];
+    p[0] = (struct pollfd){exited ? -1 : sig_fd, POLLIN, 0};
+    p[1] = (struct pollfd){out_fd[1], POLLIN, 0};
+    p[2] = (struct pollfd){out_fd[2], POLLIN, 0};
+    attach_poll(p + 3, !exited);
     /* once the container is gone, its output is drained for at most a second
      * (a process it left behind could hold the pipe open) */
-    int ready = poll(p, (nfds_t)n, exited ? 1000 : -1);
+    int ready = poll(p, 3 + ATTACH_POLLS, exited ? 1000 : -1);
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) break;
     if (p[0].revents) {
@@ -416,8 +339,7 @@ int main(int argc, char **argv) {
       if (waitpid(child.pid, &status, WNOHANG | __WALL) == child.pid) exited = 1;
     }
     for (int s = 1; s <= 2; s++) if (p[s].revents) pump_output(s);
-    if (p[3].revents) accept_client();
-    for (int i = 0; i < MAX_CLIENTS; i++) if (p[4 + i].revents && clients[i].fd >= 0) pump_client(i);
+    attach_events(p + 3);
   }
   if (!exited) waitpid(child.pid, &status, __WALL);
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
@@ -427,8 +349,7 @@ int main(int argc, char **argv) {
   double ran = (double)(ended.tv_sec - started.tv_sec) + (ended.tv_nsec - started.tv_nsec) / 1e9;
   int restarting = opt.rr_path && wants_restart(code);
   write_exit(child.pid, code, restarting);
-  if (listen_fd >= 0) { close(listen_fd); unlink("attach.sock"); }
-  for (int i = 0; i < MAX_CLIENTS; i++) if (clients[i].fd >= 0) drop_client(i);
+  attach_close();
   if (log_fd >= 0) close(log_fd);
   remove_cgroups();
   hand_over_to_rr(id, code, ran);

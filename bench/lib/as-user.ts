@@ -55,6 +55,11 @@ export function asUser(u: UserEnv, argv: string[], extraEnv: Record<string, stri
   ];
 }
 
+/** What `asUser` wraps, without the wrapper and its environment: the command as a reader would type it. */
+export function withoutWrapper(argv: string[]): string {
+  return argv.slice(argv.indexOf("-i") + 1).filter((a) => !/^[A-Z_]+=/.test(a)).join(" ");
+}
+
 /** Runs a setup command as the user; throws with its output on failure. */
 export function runAsUser(u: UserEnv, argv: string[], cwd?: string, env: Record<string, string> = {}): string {
   const full = asUser(u, argv, env);
@@ -65,4 +70,13 @@ export function runAsUser(u: UserEnv, argv: string[], cwd?: string, env: Record<
     throw new Error(`${what}…: exit ${r.status ?? r.signal}${out ? `: ${out}` : ""}`);
   }
   return r.stdout ?? "";
+}
+
+/** Runs a cleanup step as the user, reporting instead of throwing: cleanup must go on. */
+export function cleanupAsUser(u: UserEnv, argv: string[], env: Record<string, string> = {}): void {
+  try {
+    runAsUser(u, argv, undefined, env);
+  } catch (e) {
+    console.error(`cleanup: ${(e as Error).message}`);
+  }
 }

@@ -6,16 +6,12 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { asUser, runAsUser, type UserEnv } from "./as-user.ts";
-import type { BusyboxFixture } from "./busybox-fixture.ts";
+import { asUser, cleanupAsUser, runAsUser } from "./as-user.ts";
+import type { PeerContext } from "./peers.ts";
+import { podmanCli, removeRrContainers, removeStore, rrCli, storeIn } from "./stores.ts";
 
-export interface DetachedContext {
-  u: UserEnv;
-  /** a directory owned by the user, removed afterwards */
-  dir: string;
-  fixture: BusyboxFixture;
-  rrBinary: string;
-}
+/** The same as the one-shot peers get: the user, the temp dir, the busybox fixture, the rr copy. */
+export type DetachedContext = PeerContext;
 
 export interface DetachedPeer {
   name: string;
@@ -38,20 +34,12 @@ export interface DetachedPeer {
 
 const SLEEP = ["busybox", "sleep", "1000"];
 
-function bestEffort(u: UserEnv, argv: string[]): void {
-  try {
-    runAsUser(u, argv);
-  } catch (e) {
-    console.error(`cleanup: ${(e as Error).message}`);
-  }
-}
-
 const lines = (text: string) => text.split("\n").map((l) => l.trim()).filter(Boolean);
 
 /** rr as a user runs it: subordinate ids mapped, host network (rr's default). */
 export function rrDetachedPeer(c: DetachedContext): DetachedPeer {
-  const root = join(c.dir, "rr-root"), runroot = join(c.dir, "rr-run");
-  const rr = [c.rrBinary, "--root", root, "--runroot", runroot];
+  const store = storeIn(c.dir, "rr");
+  const rr = rrCli(c.rrBinary, store);
   runAsUser(c.u, [...rr, "load", "-i", c.fixture.archive]);
   return {
     name: "rr",
@@ -62,19 +50,12 @@ export function rrDetachedPeer(c: DetachedContext): DetachedPeer {
     pids(name, out) {
       const id = lines(out).pop() ?? "";
       if (!/^[0-9a-f]{64}$/.test(id)) throw new Error(`rr run -d ${name} printed ${JSON.stringify(out.trim())}, not an id`);
-      const record = JSON.parse(readFileSync(join(root, "containers", id, "container.json"), "utf8"));
+      const record = JSON.parse(readFileSync(join(store.root, "containers", id, "container.json"), "utf8"));
       return { monitor: Number(record.state?.monitorPid), container: Number(record.state?.pid) };
     },
     runningCount: () => lines(runAsUser(c.u, [...rr, "ps", "-q"])).length,
-    removeContainers() {
-      try {
-        const ids = lines(runAsUser(c.u, [...rr, "ps", "-aq"]));
-        if (ids.length) bestEffort(c.u, [...rr, "rm", "-f", ...ids]);
-      } catch (e) {
-        console.error(`cleanup: ${(e as Error).message}`);
-      }
-    },
-    removeStore: () => bestEffort(c.u, [...rr, "unshare", "rm", "-rf", root, runroot]),
+    removeContainers: () => removeRrContainers(c.u, rr),
+    removeStore: () => removeStore(c.u, rr, store),
   };
 }
 
@@ -84,14 +65,12 @@ export function rrDetachedPeer(c: DetachedContext): DetachedPeer {
  * (slirp4netns) would add a process per container.
  */
 export function podmanDetachedPeer(c: DetachedContext): DetachedPeer {
-  const root = join(c.dir, "podman-root"), runroot = join(c.dir, "podman-run");
-  const podman = ["podman", "--root", root, "--runroot", runroot, "--cgroup-manager=cgroupfs", "--events-backend=file"];
-  const removeContainers = () => bestEffort(c.u, [...podman, "rm", "-f", "-a", "-t", "0"]);
-  const removeStore = () => bestEffort(c.u, [...podman, "unshare", "rm", "-rf", root, runroot]);
+  const store = storeIn(c.dir, "podman");
+  const podman = podmanCli(store);
   try {
     runAsUser(c.u, [...podman, "load", "-i", c.fixture.archive]);
   } catch (e) {
-    removeStore();
+    removeStore(c.u, podman, store);
     throw e;
   }
   return {
@@ -107,7 +86,7 @@ export function podmanDetachedPeer(c: DetachedContext): DetachedPeer {
       return { monitor: monitor!, container: container! };
     },
     runningCount: () => lines(runAsUser(c.u, [...podman, "ps", "-q"])).length,
-    removeContainers,
-    removeStore,
+    removeContainers: () => cleanupAsUser(c.u, [...podman, "rm", "-f", "-a", "-t", "0"]),
+    removeStore: () => removeStore(c.u, podman, store),
   };
 }

@@ -1,4 +1,5 @@
 /** Run a command and measure it: wall time, CPU time, peak RSS (from wait4's rusage). */
+import { readFileSync } from "node:fs";
 
 export interface Sample {
   wallMs: number;
@@ -30,6 +31,15 @@ export function peakRssKb(argv: string[], cwd?: string): number | undefined {
   const r = Bun.spawnSync(["/usr/bin/time", "-f", "%M", ...argv], { cwd, stdin: "ignore", stdout: "ignore", stderr: "pipe" });
   const kb = Number(r.stderr.toString().trim().split("\n").pop());
   return r.exitCode === 0 && Number.isFinite(kb) ? kb : undefined;
+}
+
+/**
+ * The largest of three separate peak-RSS runs: kept out of the timed runs,
+ * where /usr/bin/time would add its own fork.
+ */
+export function largestPeakRssKb(argv: string[]): number | undefined {
+  const kb = [1, 2, 3].map(() => peakRssKb(argv)).filter((k): k is number => k !== undefined);
+  return kb.length ? Math.max(...kb) : undefined;
 }
 
 /** The value below which `q` (0..1) of the sorted values lie (nearest rank). */
@@ -73,7 +83,13 @@ export function runOnceWithRss(argv: string[], rssFile: string, cwd?: string): S
   const s = runOnce(["/usr/bin/time", "-f", "%M", "-o", rssFile, ...argv], cwd);
   let kb: number | undefined;
   try {
-    kb = Number(require("node:fs").readFileSync(rssFile, "utf8").trim().split("\n").pop());
+    kb = Number(readFileSync(rssFile, "utf8").trim().split("\n").pop());
   } catch { /* time did not write it: the command could not start */ }
   return { ...s, peakRssKb: Number.isFinite(kb) ? kb : undefined };
+}
+
+/** An untimed command's exit code and output (a look-up, a version, a transfer that prints its own timing). */
+export function capture(argv: string[], timeout?: number): { exitCode: number; stdout: string; stderr: string } {
+  const r = Bun.spawnSync(argv, { stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout });
+  return { exitCode: r.exitCode ?? 128, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }

@@ -3,11 +3,13 @@
  * how its state is removed again. All run rootless as the benchmark user on
  * the same busybox rootfs.
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { asUser, runAsUser, type UserEnv } from "./as-user.ts";
 import type { BusyboxFixture } from "./busybox-fixture.ts";
 import { failureLine, runOnce } from "./measure.ts";
+import { killPodmanPause } from "./podman-pause.ts";
+import { podmanCli, removeStore, rrCli, storeIn } from "./stores.ts";
 
 export interface Peer {
   name: string;
@@ -28,15 +30,6 @@ export interface PeerContext {
 
 const nothing = () => {};
 
-/** Runs a cleanup step, reporting instead of throwing: cleanup must go on. */
-function bestEffort(u: UserEnv, argv: string[], env: Record<string, string> = {}): void {
-  try {
-    runAsUser(u, argv, undefined, env);
-  } catch (e) {
-    console.error(`cleanup: ${(e as Error).message}`);
-  }
-}
-
 export function baseline(c: PeerContext): Peer {
   return { name: "true", argv: asUser(c.u, ["true"]), note: "the setpriv+env wrapper alone, no container", cleanup: nothing };
 }
@@ -49,15 +42,15 @@ export function baseline(c: PeerContext): Peer {
  */
 export function rrPeer(c: PeerContext, likeCrun = false): Peer {
   const name = likeCrun ? "rr-like-crun" : "rr";
-  const root = join(c.dir, `${name}-root`), runroot = join(c.dir, `${name}-run`);
-  const rr = [c.rrBinary, "--root", root, "--runroot", runroot];
+  const store = storeIn(c.dir, name);
+  const rr = rrCli(c.rrBinary, store);
   const env: Record<string, string> = likeCrun ? { RR_USERNS: "single" } : {};
   runAsUser(c.u, [...rr, "load", "-i", c.fixture.archive], undefined, env);
   return {
     name,
     argv: asUser(c.u, [...rr, "run", "--rm", ...(likeCrun ? ["--network", "none"] : []), "busybox", "true"], env),
     note: likeCrun ? "RR_USERNS=single (only the user's own id mapped) and a network namespace, as bwrap and crun" : undefined,
-    cleanup: () => bestEffort(c.u, [...rr, "unshare", "rm", "-rf", root, runroot], env),
+    cleanup: () => removeStore(c.u, rr, store, env),
   };
 }
 
@@ -93,16 +86,11 @@ export function crunPeer(c: PeerContext): Peer {
  */
 export function podmanPeer(c: PeerContext, noNetwork = false): Peer {
   const name = noNetwork ? "podman-nonet" : "podman";
-  const root = join(c.dir, `${name}-root`), runroot = join(c.dir, `${name}-run`);
-  const podman = ["podman", "--root", root, "--runroot", runroot, "--cgroup-manager=cgroupfs", "--events-backend=file"];
+  const store = storeIn(c.dir, name);
+  const podman = podmanCli(store);
   const cleanup = () => {
-    bestEffort(c.u, [...podman, "unshare", "rm", "-rf", root, runroot]);
-    // Rootless podman leaves a pause process holding its user namespace.
-    const pidFile = join(c.u.xdgRuntimeDir, "libpod", "tmp", "pause.pid");
-    if (existsSync(pidFile)) {
-      const pid = Number(readFileSync(pidFile, "utf8").trim());
-      if (pid > 1) try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
-    }
+    removeStore(c.u, podman, store);
+    killPodmanPause(c.u);
   };
   try {
     runAsUser(c.u, [...podman, "load", "-i", c.fixture.archive]);
@@ -114,8 +102,7 @@ export function podmanPeer(c: PeerContext, noNetwork = false): Peer {
     // Rootless networking needs /dev/net/tun (slirp4netns); without it, no network.
     const fallback = runOnce(run(none));
     if (fallback.exitCode !== 0) throw new Error(failureLine(first));
-    const why = failureLine(first).replace(/\\n.*/, "");
-    return { name, argv: run(none), note: `--network none: the default network failed (${why})`, cleanup };
+    return { name, argv: run(none), note: `--network none: the default network failed (${failureLine(first)})`, cleanup };
   } catch (e) {
     cleanup();
     throw e;

@@ -6,6 +6,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { asUser, runAsUser, type UserEnv } from "./as-user.ts";
+import { podmanCli, rrCli } from "./stores.ts";
 
 export interface PullPeer {
   name: string;
@@ -41,15 +42,14 @@ function scratch(c: PullContext, name: string) {
 /** rr as a user runs it: a private store, subordinate ids mapped, the loopback registry over plain HTTP. */
 export function rrPullPeer(c: PullContext, binary: string, name = "rr"): PullPeer {
   const s = scratch(c, name);
-  const argv = asUser(c.u, [binary, "--root", join(s.base, "root"), "--runroot", join(s.base, "run"), "pull", c.ref]);
+  const argv = asUser(c.u, [...rrCli(binary, { root: join(s.base, "root"), runroot: join(s.base, "run") }), "pull", c.ref]);
   return { name, argv, ...s };
 }
 
 /** Rootless podman with private storage; overlay driver (its default) when the kernel allows it rootless. */
 export function podmanPullPeer(c: PullContext): PullPeer {
   const s = scratch(c, "podman");
-  const podman = ["podman", "--root", join(s.base, "root"), "--runroot", join(s.base, "run"),
-    "--cgroup-manager=cgroupfs", "--events-backend=file"];
+  const podman = podmanCli({ root: join(s.base, "root"), runroot: join(s.base, "run") });
   return {
     name: "podman",
     argv: asUser(c.u, [...podman, "pull", "--tls-verify=false", c.ref]),

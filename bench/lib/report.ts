@@ -1,4 +1,5 @@
 /** Plain-text tables and ratios for benchmark output. */
+import { withoutWrapper } from "./as-user.ts";
 import type { Summary } from "./measure.ts";
 
 export interface ResultRow {
@@ -33,4 +34,19 @@ export function resultsTable(rows: ResultRow[], base: string): string {
     return [r.name, String(s.runs), ms(s.medianMs), ms(s.p90Ms), ms(s.medianCpuMs), s.peakRssKb === undefined ? "?" : String(s.peakRssKb), vs];
   });
   return table(["tool", "runs", "median ms", "p90 ms", "cpu ms", "peak RSS KB", "ratio"], body);
+}
+
+/** The median of the row named `name`, if it ran. */
+export function medianOf(rows: ResultRow[], name: string): number | undefined {
+  return rows.find((r) => r.name === name)?.summary?.medianMs;
+}
+
+export const passOrMiss = (ok: boolean) => (ok ? "PASS" : "MISS");
+
+/** The first line of an error's message: one line per tool that could not run. */
+export const errorLine = (e: unknown) => (e as Error).message.split("\n")[0]!;
+
+/** Prints "NAME: COMMAND" per measured command, without the user wrapper, and its note below it. */
+export function printCommands(items: { name: string; argv: string[]; note?: string }[]): void {
+  for (const p of items) console.log(`${p.name}: ${withoutWrapper(p.argv)}${p.note ? `\n  (${p.note})` : ""}`);
 }

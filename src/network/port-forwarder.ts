@@ -1,5 +1,5 @@
 /**
- * Starts the published-port forwarder (`rr-monitor -F`, ffi/forward.c):
+ * Starts the published-port forwarder (`rr-monitor -F`, ffi/forward*.c):
  * it gets the bound host sockets, the target's namespace fds and a
  * lifeline, enters the namespaces, and relays until the lifeline's write
  * end is closed. Start-up waits for its "ok" so a failure to enter the

@@ -1,5 +1,5 @@
 /**
- * The published-port forwarder (`rr-monitor -F`, ffi/forward.c) with the
+ * The published-port forwarder (`rr-monitor -F`, ffi/forward*.c) with the
  * sockets from bindPorts, as root and as the unprivileged test account:
  * fixtures/forward-driver.ts (run as that user) makes a network namespace
  * with services on its 127.0.0.1 and forwards host 127.0.0.1 ports into it.
