@@ -66,8 +66,10 @@ export function commName(pid: number): string {
   return (read(`/proc/${pid}/comm`) ?? "").trim();
 }
 
+/** Running or sleeping: a zombie is not (where PID 1 does not reap, exited helpers linger as zombies). */
 export function alive(pid: number): boolean {
-  return read(`/proc/${pid}/stat`) !== undefined;
+  const stat = read(`/proc/${pid}/stat`);
+  return stat !== undefined && stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
 }
 
 /** Live processes whose environment or command line contains `marker`. */
