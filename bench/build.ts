@@ -60,7 +60,7 @@ function rrBuilder(u: UserEnv, dir: string, rr: string, archive: string, context
     name: "rr",
     cold: build(["--no-cache"]),
     cached: build([]),
-    note: "subuid range mapped, host network (rr's default)",
+    note: "subuid range mapped, RUN on the host network (rr build's default)",
     cleanup: () => removeStore(u, base, store),
   };
 }

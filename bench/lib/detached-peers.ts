@@ -36,7 +36,7 @@ const SLEEP = ["busybox", "sleep", "1000"];
 
 const lines = (text: string) => text.split("\n").map((l) => l.trim()).filter(Boolean);
 
-/** rr as a user runs it: subordinate ids mapped, host network (rr's default). */
+/** rr as a user runs it: subordinate ids mapped; --network host as podman's row (no slirp4netns per container). */
 export function rrDetachedPeer(c: DetachedContext): DetachedPeer {
   const store = storeIn(c.dir, "rr");
   const rr = rrCli(c.rrBinary, store);
@@ -44,7 +44,7 @@ export function rrDetachedPeer(c: DetachedContext): DetachedPeer {
   return {
     name: "rr",
     monitorName: "rr-monitor",
-    run: (n) => asUser(c.u, [...rr, "run", "-d", "--name", n, ...SLEEP]),
+    run: (n) => asUser(c.u, [...rr, "run", "-d", "--network", "host", "--name", n, ...SLEEP]),
     stop: (n) => asUser(c.u, [...rr, "stop", "-t", "0", n]),
     rm: (n) => asUser(c.u, [...rr, "rm", n]),
     pids(name, out) {
@@ -61,8 +61,8 @@ export function rrDetachedPeer(c: DetachedContext): DetachedPeer {
 
 /**
  * Rootless podman with its storage and runtime dir under the temp dir.
- * `--network host` is like for like with rr's default; podman's own default
- * (slirp4netns) would add a process per container.
+ * `--network host` for both tools: each one's default network (slirp4netns)
+ * adds a process per container, measured apart in bench/network.ts.
  */
 export function podmanDetachedPeer(c: DetachedContext): DetachedPeer {
   const store = storeIn(c.dir, "podman");
@@ -76,7 +76,7 @@ export function podmanDetachedPeer(c: DetachedContext): DetachedPeer {
   return {
     name: "podman",
     monitorName: "conmon",
-    note: "--network host, like rr's default (podman's own default, slirp4netns, adds a process per container)",
+    note: "--network host for both (each default network adds a slirp4netns per container: see bench/network.ts)",
     run: (n) => asUser(c.u, [...podman, "run", "-d", "--network", "host", "--name", n, ...SLEEP]),
     stop: (n) => asUser(c.u, [...podman, "stop", "-t", "0", n]),
     rm: (n) => asUser(c.u, [...podman, "rm", n]),

@@ -36,7 +36,8 @@ export function baseline(c: PeerContext): Peer {
 
 /**
  * rr as a user runs it: container 0 → the user, 1..65536 → the /etc/subuid
- * range (through newuidmap/newgidmap), host network (rr's default).
+ * range (through newuidmap/newgidmap), rr's default network (its own namespace,
+ * egress through slirp4netns, as podman's default).
  * `likeCrun` is the like-for-like row: only the user's own id mapped
  * (RR_USERNS=single) and a new network namespace, as bwrap and crun get here.
  */
