@@ -10,7 +10,7 @@ import { bindSocket, closeFd } from "../sys/sockets.ts";
 
 export type Proto = "tcp" | "udp";
 
-/** One `-p` mapping. hostIp "" = all addresses; hostPort 0 = any free port. */
+/** One `-p` mapping. hostIp "" = all addresses (0.0.0.0 and [::]); hostPort 0 = any free port. */
 export interface PortSpec {
   hostIp: string;
   hostPort: number;
@@ -146,11 +146,11 @@ function unprivilegedPortStart(): number {
 
 /** The error for a failed bind, in words a user can act on. */
 function bindError(err: unknown, ip: string, port: number, ctr: number, proto: Proto): Error {
-  const where = `${ip}:${port}`;
+  const where = hostPort(ip, port);
   if (err instanceof RangeError) return new UsageError(`invalid IP address: ${ip}`);
   if (!(err instanceof SyscallError)) return err as Error;
   if (err.errno === EADDRINUSE) {
-    return new ConflictError(`port ${port}/${proto} is already in use on ${ip}`, {
+    return new ConflictError(`port ${port}/${proto} is already in use on ${shownIp(ip)}`, {
       hint: `Choose another host port with -p HOSTPORT:${ctr}, or stop what uses it.`,
     });
   }
@@ -161,30 +161,61 @@ function bindError(err: unknown, ip: string, port: number, ctr: number, proto: P
     });
   }
   if (err.errno === EADDRNOTAVAIL) {
-    return new RrError(`cannot publish on ${ip}: no interface of this host has that address`, {
+    return new RrError(`cannot publish on ${shownIp(ip)}: no interface of this host has that address`, {
       hint: "Use an address of this host, or leave the IP out to publish on all of them.",
     });
   }
   return new RrError(`cannot publish ${where}/${proto}`, { cause: err });
 }
 
-/** Binds one spec, walking its host port range if it has one. */
-function bindOne(s: PortSpec): BoundPort {
-  const ip = s.hostIp || "0.0.0.0";
-  const last = s.hostPortEnd ?? s.hostPort;
-  for (let port = s.hostPort; ; port++) {
+/** Docker's "all addresses": 0.0.0.0 and, where the host has IPv6, [::] on the same port. */
+const ALL_IPV4 = "0.0.0.0", ALL_IPV6 = "::";
+const EAFNOSUPPORT = 97;
+/** Tries for a kernel-picked port that is free on 0.0.0.0 but taken on [::]. */
+const PICK_AGAIN = 8;
+
+/** A bind that failed, with the address and port it was for. */
+class BindFailure {
+  constructor(readonly cause: unknown, readonly ip: string, readonly port: number) {}
+}
+
+const inUse = (err: unknown) => err instanceof SyscallError && err.errno === EADDRINUSE;
+
+/** Binds s on one port (0: the kernel's pick) on each of its addresses; all or nothing. */
+function bindAt(s: PortSpec, port: number): BoundPort[] {
+  const bound: BoundPort[] = [];
+  for (const ip of s.hostIp ? [s.hostIp] : [ALL_IPV4, ALL_IPV6]) {
+    const want = bound[0]?.spec.hostPort ?? port;
     try {
-      const got = bindSocket(s.proto, ip, port);
-      return { fd: got.fd, spec: { hostIp: ip, hostPort: got.port, containerPort: s.containerPort, proto: s.proto } };
+      const got = bindSocket(s.proto, ip, want);
+      bound.push({ fd: got.fd, spec: { hostIp: ip, hostPort: got.port, containerPort: s.containerPort, proto: s.proto } });
     } catch (err) {
-      const inUse = err instanceof SyscallError && err.errno === EADDRINUSE;
-      if (inUse && port < last) continue;
-      if (inUse && last !== s.hostPort) {
-        throw new ConflictError(`every port of ${s.hostPort}-${last}/${s.proto} is already in use on ${ip}`, {
+      if (ip === ALL_IPV6 && err instanceof SyscallError && err.errno === EAFNOSUPPORT) break; // a host without IPv6
+      closePorts(bound);
+      throw new BindFailure(err, ip, want);
+    }
+  }
+  return bound;
+}
+
+/** Binds one spec, walking its host port range if it has one. */
+function bindOne(s: PortSpec): BoundPort[] {
+  const last = s.hostPortEnd ?? s.hostPort;
+  let again = s.hostPort === 0 ? PICK_AGAIN : 0;
+  for (let port = s.hostPort; ;) {
+    try {
+      return bindAt(s, port);
+    } catch (failure) {
+      if (!(failure instanceof BindFailure)) throw failure;
+      const { cause, ip } = failure;
+      if (inUse(cause) && port < last) { port++; continue; }
+      if (inUse(cause) && again-- > 0) continue;
+      if (inUse(cause) && last !== s.hostPort) {
+        throw new ConflictError(`every port of ${s.hostPort}-${last}/${s.proto} is already in use on ${shownIp(ip)}`, {
           hint: `Choose another host port range with -p START-END:${s.containerPort}.`,
         });
       }
-      throw bindError(err, ip, port, s.containerPort, s.proto);
+      throw bindError(cause, ip, failure.port, s.containerPort, s.proto);
     }
   }
 }
@@ -197,7 +228,7 @@ function bindOne(s: PortSpec): BoundPort {
 export function bindPorts(specs: PortSpec[]): BoundPort[] {
   const bound: BoundPort[] = [];
   try {
-    for (const s of specs) bound.push(bindOne(s));
+    for (const s of specs) bound.push(...bindOne(s));
     return bound;
   } catch (err) {
     closePorts(bound);
@@ -209,9 +240,14 @@ export function closePorts(bound: BoundPort[]): void {
   for (const b of bound) closeFd(b.fd);
 }
 
-/** Go's net.JoinHostPort, as Docker prints addresses: brackets around IPv6. */
+/** An address as Docker prints it: brackets around IPv6. */
+function shownIp(ip: string): string {
+  return ip.includes(":") ? `[${ip}]` : ip;
+}
+
+/** Go's net.JoinHostPort. */
 function hostPort(ip: string, port: number): string {
-  return ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`;
+  return `${shownIp(ip)}:${port}`;
 }
 
 /**
@@ -260,7 +296,7 @@ function formGroup(key: string, first: number, last: number): string {
   const ip = slash > 0 ? key.slice(0, slash) : "", proto = key.slice(slash + 1);
   const range = first === last ? `${first}` : `${first}-${last}`;
   if (!ip) return `${range}/${proto}`;
-  return `${ip.includes(":") ? `[${ip}]` : ip}:${range}->${range}/${proto}`;
+  return `${shownIp(ip)}:${range}->${range}/${proto}`;
 }
 
 /**

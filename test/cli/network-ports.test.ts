@@ -4,14 +4,16 @@
  * lifetime (the host port is free again when the container ends, detached or
  * foreground), ports on a default-mode (slirp4netns) container, and how
  * `ps`, `port` and `inspect` show them. The host side only ever talks to
- * 127.0.0.1.
+ * its loopback (127.0.0.1, ::1).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { integrationSkipReason, MODES, Sandbox, type Mode } from "../helpers/rr.ts";
 import { writeFixtures } from "../helpers/fixtures.ts";
 import { writeNetbox } from "../helpers/net-image.ts";
-import { freePort, freeRange, hostGet, hostTcpExchange, hostUdpExchange, httpdLine, md5, portIsFree, until } from "../helpers/net-util.ts";
+import {
+  freePort, freeRange, hasIpv6Loopback, hostGet, hostTcpExchange, hostUdpExchange, httpdLine, md5, portIsFree, until,
+} from "../helpers/net-util.ts";
 
 const skip = integrationSkipReason();
 
@@ -53,17 +55,26 @@ describe.skipIf(!!skip).each(MODES)(`published ports (%s)${skip ? ` — skipped:
     ok(["rm", "-f", "auto"]);
   });
 
-  test("-P publishes every --expose'd port on a free host port", async () => {
+  test("-P publishes every --expose'd port on a free host port of 0.0.0.0 and [::], reached through 127.0.0.1 and ::1", async () => {
     ok(["run", "-d", "--name", "puball", "--net", "ports", "-P", "--expose", "80", "--expose", "9999/udp", "netbox", "sh", "-c",
       `udpecho 9999 & ${httpdLine("puball-page")}`]);
-    const lines = ok(["port", "puball"]).split("\n").filter(Boolean).sort();
-    expect(lines).toHaveLength(2);
-    expect(lines[0]).toMatch(/^80\/tcp -> 0\.0\.0\.0:\d+$/);
-    expect(lines[1]).toMatch(/^9999\/udp -> 0\.0\.0\.0:\d+$/);
     const tcp = hostPort("puball", "80/tcp"), udp = hostPort("puball", "9999/udp");
-    expect(psPorts("puball")).toBe(`0.0.0.0:${tcp}->80/tcp, 0.0.0.0:${udp}->9999/udp`);
+    expect(tcp).toBeGreaterThan(0);
+    expect(udp).toBeGreaterThan(0);
+    // all addresses, as Docker: 0.0.0.0 and (where the host has IPv6) [::], on one port
+    const v6 = hasIpv6Loopback();
+    const both = (port: number, ctr: string) => [`0.0.0.0:${port}->${ctr}`, ...(v6 ? [`[::]:${port}->${ctr}`] : [])];
+    expect(ok(["port", "puball"]).split("\n").filter(Boolean)).toEqual(
+      [...both(tcp, "80/tcp"), ...both(udp, "9999/udp")].map((m) => { const [host, ctr] = m.split("->"); return `${ctr} -> ${host}`; }));
+    expect(psPorts("puball")).toBe([...both(tcp, "80/tcp"), ...both(udp, "9999/udp")].join(", "));
+    const bindings = (port: number) => [{ HostIp: "0.0.0.0", HostPort: String(port) }, ...(v6 ? [{ HostIp: "::", HostPort: String(port) }] : [])];
+    expect(JSON.parse(inspect("puball", "{{json .NetworkSettings.Ports}}"))).toEqual({ "80/tcp": bindings(tcp), "9999/udp": bindings(udp) });
     await until(async () => (await hostGet(tcp)) === "puball-page\n", 5000, `127.0.0.1:${tcp}`);
     expect(await hostUdpExchange(udp, "ping-P")).toBe("udpecho:ping-P");
+    if (v6) {
+      expect(await hostGet(tcp, "/index.html", "::1")).toBe("puball-page\n");
+      expect(await hostUdpExchange(udp, "ping-P6", 2000, "::1")).toBe("udpecho:ping-P6");
+    }
     ok(["rm", "-f", "puball"]);
   });
 

@@ -1,9 +1,10 @@
 /**
  * Small tools for the network end-to-end tests. Everything here talks only to
- * the host's 127.0.0.1, or runs busybox `nc` inside a container with `rr exec`
+ * the host's loopback (127.0.0.1 or ::1), or runs busybox `nc` inside a container with `rr exec`
  * (the network rule: no packet from the host namespace to a non-loopback address).
  */
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import type { Mode, RunResult, Sandbox } from "./rr.ts";
 
@@ -50,9 +51,21 @@ export function holdPort(): { port: number; stop: () => void } {
 }
 
 /** GET http://127.0.0.1:port/path from the host: the body, or undefined when unreachable. */
-export async function hostGet(port: number, path = "/index.html"): Promise<string | undefined> {
+/** The host's own loopback addresses: the only ones tests talk to from the host's namespace. */
+export type Loopback = "127.0.0.1" | "::1";
+
+/** Whether the host has ::1 (IPv6 not disabled). */
+export function hasIpv6Loopback(): boolean {
   try {
-    const r = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(3000) });
+    return readFileSync("/proc/net/if_inet6", "utf8").split("\n").some((l) => l.startsWith("00000000000000000000000000000001"));
+  } catch {
+    return false;
+  }
+}
+
+export async function hostGet(port: number, path = "/index.html", loopback: Loopback = "127.0.0.1"): Promise<string | undefined> {
+  try {
+    const r = await fetch(`http://${loopback === "::1" ? "[::1]" : loopback}:${port}${path}`, { signal: AbortSignal.timeout(3000) });
     return r.ok ? await r.text() : `HTTP ${r.status}`;
   } catch {
     return undefined;
@@ -72,15 +85,15 @@ export function hostTcpExchange(port: number, data: Uint8Array | string, ms = 50
   });
 }
 
-/** One UDP datagram to 127.0.0.1:port; the first reply, or undefined after `ms`. */
-export async function hostUdpExchange(port: number, data: string, ms = 2000): Promise<string | undefined> {
+/** One UDP datagram to loopback:port; the first reply, or undefined after `ms`. */
+export async function hostUdpExchange(port: number, data: string, ms = 2000, loopback: Loopback = "127.0.0.1"): Promise<string | undefined> {
   let got: (s: string) => void = () => {};
   const reply = new Promise<string>((r) => (got = r));
-  const sock = await Bun.udpSocket({ hostname: "127.0.0.1", socket: { data(_s, buf) { got(Buffer.from(buf).toString()); } } });
+  const sock = await Bun.udpSocket({ hostname: loopback, socket: { data(_s, buf) { got(Buffer.from(buf).toString()); } } });
   try {
     // a datagram may race the forwarder's first setup: send a few times
     for (let i = 0; i < 3; i++) {
-      sock.send(data, port, "127.0.0.1");
+      sock.send(data, port, loopback);
       const r = await Promise.race([reply, Bun.sleep(ms / 3).then(() => undefined)]);
       if (r !== undefined) return r;
     }

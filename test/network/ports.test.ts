@@ -1,15 +1,15 @@
 /**
  * Published ports: `-p`/`--expose` parsing with Docker's rules and messages,
  * the PORTS column and `rr port` lines, and binding host sockets on
- * 127.0.0.1 (all or nothing; a taken port is a clear error).
+ * 127.0.0.1, or 0.0.0.0 and [::] (all or nothing; a taken port is a clear error).
  */
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import {
   bindPorts, closePorts, exposedPorts, formatPorts, naturalCompare, parseExpose, parsePublish, portLines,
   type PortSpec, type PublishedPort,
 } from "../../src/network/ports.ts";
+import { hasIpv6Loopback } from "../helpers/net-util.ts";
 
 const tcp = (hostIp: string, hostPort: number, containerPort: number): PortSpec => ({ hostIp, hostPort, containerPort, proto: "tcp" });
 
@@ -128,13 +128,6 @@ describe("portLines() (rr port)", () => {
   });
 });
 
-function hasIpv6Loopback(): boolean {
-  try {
-    return readFileSync("/proc/net/if_inet6", "utf8").split("\n").some((l) => l.startsWith("00000000000000000000000000000001"));
-  } catch {
-    return false;
-  }
-}
 
 /** Two free neighbouring ports below the kernel's ephemeral range (fewer races with other sockets). */
 function freePair(): number {
@@ -190,10 +183,27 @@ describe("bindPorts()", () => {
       closePorts(a);
     }
   });
-  test("records the address it bound: all addresses are 0.0.0.0", () => {
-    const bound = bindPorts([tcp("", 0, 80)]);
-    closePorts(bound);
-    expect(bound[0]!.spec.hostIp).toBe("0.0.0.0");
+  test("all addresses are 0.0.0.0 and, with IPv6, [::] on the same port, as Docker binds them", () => {
+    for (const proto of ["tcp", "udp"] as const) {
+      const bound = bindPorts([{ ...tcp("", 0, 80), proto }]);
+      closePorts(bound);
+      expect(bound.map((b) => b.spec.hostIp)).toEqual(hasIpv6Loopback() ? ["0.0.0.0", "::"] : ["0.0.0.0"]);
+      expect(new Set(bound.map((b) => b.spec.hostPort)).size).toBe(1);
+    }
+  });
+  test.skipIf(!hasIpv6Loopback())("a port taken only on [::] is a clear error naming [::], and 0.0.0.0 is let go", async () => {
+    const other = createServer();
+    await new Promise<void>((r) => other.listen({ port: 0, host: "::", ipv6Only: true }, r));
+    const taken = (other.address() as { port: number }).port;
+    try {
+      expect(() => bindPorts([tcp("", taken, 80)])).toThrow(`port ${taken}/tcp is already in use on [::]`);
+      closePorts(bindPorts([tcp("0.0.0.0", taken, 80)])); // free again: it was closed
+      const range = bindPorts([{ ...tcp("", taken, 80), hostPortEnd: taken + 1 }]);
+      closePorts(range);
+      expect(range.map((b) => b.spec.hostPort)).not.toContain(taken);
+    } finally {
+      other.close();
+    }
   });
   test.skipIf(!hasIpv6Loopback())("IPv6 loopback binds too", () => {
     const bound = bindPorts([tcp("::1", 0, 80)]);
