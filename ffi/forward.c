@@ -8,7 +8,7 @@
  *   tcp  accept on the host socket, connect to IP:PORT in the target, then
  *        splice() each direction through a pipe, half-close aware;
  *   udp  one connected socket in the target per client address, replies
- *        sent back with sendto() on the host socket, dropped after 90 s idle.
+ *        sent back with sendto() on the host socket, dropped when idle.
  *
  * argv (argv[0] is "-F"):
  *   -l FD        lifeline: the read end of a pipe; we exit when it hangs up
@@ -18,6 +18,8 @@
  *   -t FD:IP:PORT  a listening tcp socket and where to connect in the target
  *   -U FD:IP:PORT  a bound udp socket and where to send in the target
  *   -R           relay with read()/write() instead of splice() (tests)
+ *   -i MS        drop a udp flow idle this long (default 90000)
+ *   -c N         keep at most N udp flows, dropping the least recently used (default 4096)
  * Every other fd is closed. Exit status: 0 on lifeline hang-up, 2 bad usage,
  * 1 when the namespaces cannot be entered.
  *
@@ -194,6 +196,8 @@ int rr_forward_main(int argc, char **argv) {
     else if (!strcmp(a, "-u")) user_fd = atoi(v);
     else if (!strcmp(a, "-n")) net_fd = atoi(v);
     else if (!strcmp(a, "-s")) status = atoi(v);
+    else if (!strcmp(a, "-i") && atoi(v) > 0) fwd_udp_idle_ms = atoi(v);
+    else if (!strcmp(a, "-c") && atoi(v) > 0) fwd_udp_max_flows = atoi(v);
     else if (!strcmp(a, "-t") || !strcmp(a, "-U")) {
       if (parse_target(v, a[1] == 'U') < 0) {
         fprintf(stderr, "rr-monitor -F: bad %s %s\n", a, v);
@@ -202,7 +206,7 @@ int rr_forward_main(int argc, char **argv) {
     } else return 2;
   }
   if (lifeline < 0 || net_fd < 0 || !n_lst) {
-    fprintf(stderr, "usage: rr-monitor -F -l FD [-u FD] -n FD [-s FD] [-R] -t|-U FD:IP:PORT...\n");
+    fprintf(stderr, "usage: rr-monitor -F -l FD [-u FD] -n FD [-s FD] [-R] [-i MS] [-c N] -t|-U FD:IP:PORT...\n");
     return 2;
   }
   setsid(); /* no terminal's signals */

@@ -30,6 +30,7 @@ int fwd_tcp_compact(void);
 void fwd_tcp_poll(int *n);
 
 /* forward_udp.c: the flows, one per client address */
+extern int fwd_udp_idle_ms, fwd_udp_max_flows;
 void fwd_udp_from_client(int li);
 void fwd_udp_event(int idx);
 int fwd_udp_expire(void);

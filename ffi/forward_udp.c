@@ -1,7 +1,8 @@
 /*
  * The port forwarder's udp half: one connected socket in the target per client
  * address (a flow), replies sent back with sendto() on the host socket; a flow
- * idle for 90 s is dropped, and past 4096 the least recently used goes.
+ * idle for 90 s (-i MS) is dropped, and past 4096 (-c N) the least recently
+ * used goes.
  */
 #define _GNU_SOURCE
 #include "forward.h"
@@ -9,18 +10,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#define UDP_IDLE_MS 90000
-#define UDP_MAX_FLOWS 4096
+int fwd_udp_idle_ms = 90000, fwd_udp_max_flows = 4096;
 
 struct flow {
   int fd, listener, dead;
   struct sockaddr_storage peer;
   socklen_t peer_len;
-  long long last;
+  long long last;          /* ms of the last datagram either way: for the idle time */
+  unsigned long long used; /* its rank in use order: for the cap (many share a ms) */
 };
 
 static struct flow *flows;
 static int n_flows, cap_flows;
+static unsigned long long uses;
 static char dgram[65536];
 
 static void close_flow(struct flow *f) {
@@ -35,9 +37,9 @@ static struct flow *flow_for(int li, const struct sockaddr_storage *peer, sockle
     if (f->dead) continue;
     if (f->listener == li && f->peer_len == len && !memcmp(&f->peer, peer, len)) return f;
     live++;
-    if (oldest < 0 || f->last < flows[oldest].last) oldest = i;
+    if (oldest < 0 || f->used < flows[oldest].used) oldest = i;
   }
-  if (live >= UDP_MAX_FLOWS) close_flow(&flows[oldest]); /* full: the least recently used goes */
+  if (live >= fwd_udp_max_flows) close_flow(&flows[oldest]); /* full: the least recently used goes */
   if (fwd_grow((void **)&flows, &cap_flows, n_flows + 1, sizeof *flows) < 0) return NULL;
   const struct listener *l = &fwd_lst[li];
   int fd = socket(l->target.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -60,7 +62,7 @@ void fwd_udp_from_client(int li) {
     if (n < 0) return;
     struct flow *f = flow_for(li, &peer, len);
     if (!f) continue;
-    f->last = fwd_now_ms;
+    f->last = fwd_now_ms, f->used = ++uses;
     (void)!send(f->fd, dgram, (size_t)n, MSG_DONTWAIT); /* udp: a full buffer drops, as the network would */
   }
 }
@@ -72,7 +74,7 @@ void fwd_udp_event(int idx) {
   for (int i = 0; i < ACCEPT_BURST; i++) {
     ssize_t n = recv(f->fd, dgram, sizeof dgram, MSG_DONTWAIT); /* also clears ECONNREFUSED from ICMP */
     if (n < 0) return;
-    f->last = fwd_now_ms;
+    f->last = fwd_now_ms, f->used = ++uses;
     (void)!sendto(fwd_lst[f->listener].fd, dgram, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&f->peer, f->peer_len);
   }
 }
@@ -83,7 +85,7 @@ int fwd_udp_expire(void) {
   for (int i = 0; i < n_flows; i++) {
     struct flow *f = &flows[i];
     if (f->dead) continue;
-    long long left = f->last + UDP_IDLE_MS - fwd_now_ms;
+    long long left = f->last + fwd_udp_idle_ms - fwd_now_ms;
     if (left <= 0) close_flow(f);
     else if (next < 0 || left < next) next = left;
   }

@@ -28,6 +28,8 @@ export interface ForwarderOptions {
   lifelineFd: number;
   /** Relay with read()/write() instead of splice() (tests). */
   readWrite?: boolean;
+  /** UDP flows (one per client address): dropped after idleMs, at most max of them (defaults 90 s, 4096). */
+  udpFlows?: { idleMs?: number; max?: number };
 }
 
 /** The argv after the executable and the fds in child order (fd 3, 4, …). */
@@ -39,6 +41,8 @@ export function forwarderArgs(o: Omit<ForwarderOptions, "monitor">, statusFd?: n
   args.push("-n", String(child(o.target.netFd)));
   if (statusFd !== undefined) args.push("-s", String(child(statusFd)));
   if (o.readWrite) args.push("-R");
+  if (o.udpFlows?.idleMs) args.push("-i", String(o.udpFlows.idleMs));
+  if (o.udpFlows?.max) args.push("-c", String(o.udpFlows.max));
   const ip = o.target.ip.includes(":") ? `[${o.target.ip}]` : o.target.ip;
   for (const p of o.ports) {
     args.push(p.spec.proto === "udp" ? "-U" : "-t", `${child(p.fd)}:${ip}:${p.spec.containerPort}`);

@@ -24,7 +24,7 @@ interface ErrorInfo { message: string; hint?: string; name: string }
 interface Setup {
   serverPid: number;
   pids: number[];
-  ports: Record<"echo" | "refused" | "digest" | "udp" | "echoRw" | "echoRaw", number>;
+  ports: Record<"echo" | "refused" | "digest" | "udp" | "echoRw" | "echoRaw" | "udpIdle" | "udpLru", number>;
   errors: Record<"inUse" | "lowPort" | "badIp" | "notHere" | "badNs", ErrorInfo | undefined>;
 }
 
@@ -55,6 +55,24 @@ function udpEcho(port: number, msg: string): Promise<string> {
     });
     s.send(msg, port, "127.0.0.1");
   });
+}
+
+/** One client address (a socket kept open) asking a udp port; each answer is a reply's text. */
+async function udpClient() {
+  const s = createSocket("udp4");
+  await new Promise<void>((r) => s.bind(0, "127.0.0.1", r));
+  let waiting: ((m: string) => void) | undefined;
+  s.on("message", (m) => waiting?.(m.toString()));
+  return {
+    ask(port: number): Promise<string> {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("no udp reply")), 3000);
+        waiting = (m) => { clearTimeout(timer); resolve(m); };
+        s.send("who", port, "127.0.0.1");
+      });
+    },
+    close: () => s.close(),
+  };
 }
 
 /** Lines from a child's stdout, one at a time. */
@@ -88,6 +106,8 @@ describe("forwarderArgs()", () => {
     });
     expect(forwarderArgs({ ports: ports.slice(0, 1), target: { netFd: 12, ip: "fd00::2" }, lifelineFd: 10, readWrite: true }).args)
       .toEqual(["-F", "-l", "3", "-n", "4", "-R", "-t", "5:[fd00::2]:80"]);
+    expect(forwarderArgs({ ports: ports.slice(1), target: { netFd: 12, ip: "10.88.0.2" }, lifelineFd: 10, udpFlows: { idleMs: 500, max: 8 } }).args)
+      .toEqual(["-F", "-l", "3", "-n", "4", "-i", "500", "-c", "8", "-U", "5:10.88.0.2:53"]);
   });
 });
 
@@ -140,7 +160,7 @@ describe.skipIf(!!skip)(`rr-monitor -F${skip ? ` — skipped: ${skip}` : ""}`, (
 
     // first, while no connection is open: the fds are exactly the ones given
     test("keeps no fd but stdio, the lifeline and its sockets", () => {
-      const socketsOf = [4, 1, 1]; // splice: 3 tcp + 1 udp; read/write: 1; raw: 1
+      const socketsOf = [4, 1, 1, 1, 1]; // splice: 3 tcp + 1 udp; read/write: 1; raw: 1; udp idle: 1; udp lru: 1
       s.pids.forEach((pid, i) => {
         const fds = readdirSync(`/proc/${pid}/fd`).map(Number).sort((a, b) => a - b);
         const links = fds.map((fd) => readlinkSync(`/proc/${pid}/fd/${fd}`));
@@ -175,6 +195,33 @@ describe.skipIf(!!skip)(`rr-monitor -F${skip ? ` — skipped: ${skip}` : ""}`, (
     test("relays udp datagrams both ways, per client", async () => {
       const replies = await Promise.all(["one", "two", "three"].map((m) => udpEcho(s.ports.udp, `ping ${m}`)));
       expect(replies).toEqual(["ping one", "ping two", "ping three"]);
+    });
+
+    // the target answers with the port of the flow socket each datagram came from
+    test("a udp flow idle past its time (-i) is dropped: the client's next datagram gets a new one", async () => {
+      const c = await udpClient();
+      try {
+        const first = await c.ask(s.ports.udpIdle);
+        expect(await c.ask(s.ports.udpIdle)).toBe(first); // within 300 ms: the same flow
+        await Bun.sleep(900);
+        expect(await c.ask(s.ports.udpIdle)).not.toBe(first);
+      } finally {
+        c.close();
+      }
+    });
+
+    test("past the flow cap (-c 2) the least recently used flow goes, the others stay", async () => {
+      const [a, b, c] = await Promise.all([udpClient(), udpClient(), udpClient()]);
+      try {
+        const portA = await a.ask(s.ports.udpLru);
+        const portB = await b.ask(s.ports.udpLru);
+        expect(await a.ask(s.ports.udpLru)).toBe(portA); // a is now the more recent
+        await c.ask(s.ports.udpLru); // a third flow: b (least recently used) is dropped
+        expect(await a.ask(s.ports.udpLru)).toBe(portA);
+        expect(await b.ask(s.ports.udpLru)).not.toBe(portB);
+      } finally {
+        for (const x of [a, b, c]) x.close();
+      }
     });
 
     test("a refused connect inside closes the client and nothing else", async () => {
@@ -212,7 +259,7 @@ describe.skipIf(!!skip)(`rr-monitor -F${skip ? ` — skipped: ${skip}` : ""}`, (
     test("exits when the lifeline's write end closes", async () => {
       driver.stdin.write("close\n");
       driver.stdin.flush();
-      expect(JSON.parse(await next())).toEqual({ exited: [true, true, true] });
+      expect(JSON.parse(await next())).toEqual({ exited: [true, true, true, true, true] });
     });
   });
 });
