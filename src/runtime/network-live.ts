@@ -21,6 +21,12 @@ function interfaces(pid: number): string[] {
     .map((l) => l.split(":")[0]!.trim()).filter(Boolean);
 }
 
+/** Whether the namespace already routes everywhere (eth0 of a network, or tap0 of its own slirp4netns). */
+function hasDefaultRoute(pid: number): boolean {
+  return readFileSync(`/proc/${pid}/net/route`, "utf8").split("\n").slice(1)
+    .some((l) => { const f = l.trim().split(/\s+/); return f[1] === "00000000" && f[7] === "00000000"; });
+}
+
 function sameNamespace(a: string, b: string): boolean {
   const x = statSync(a), y = statSync(b);
   return x.ino === y.ino && x.dev === y.dev;
@@ -39,9 +45,14 @@ export function connectRunning(root: string, identity: Identity, holder: Holder,
   while (taken.has(`eth${n}`)) n++;
   const h = openNs(holder);
   const net = openSync(`/proc/${pid}/ns/net`, "r");
+  const spec = endpointSpec({ network, endpoint }, `eth${n}`, rec.id, identity, !hasDefaultRoute(pid)); // the route it has stays
   try {
-    // a second network never takes the default route
-    connectToBridge(h, { net }, bridgeSpec(network), endpointSpec({ network, endpoint }, `eth${n}`, rec.id, identity, !taken.has("eth0")));
+    connectToBridge(h, { net }, bridgeSpec(network), spec);
+  } catch (err) {
+    try {
+      detachEndpoint(h, spec.hostIf); // a veth made before the failing step must not keep the address the caller releases
+    } catch {} // the first error is the one to report
+    throw err;
   } finally {
     closeSync(net);
     closeNs(h);

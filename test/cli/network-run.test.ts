@@ -208,6 +208,36 @@ describe.skipIf(!!skip).each(MODES)(`networks end to end (%s)${skip ? ` — skip
     expect(ok(["network", "rm", "names", "elsewhere"])).toBe("names\nelsewhere\n");
   });
 
+  test("network connect of a running default-mode container: root keeps its slirp4netns route and adds eth0; rootless refuses and changes nothing", () => {
+    ok(["network", "create", "--subnet", "10.77.0.0/24", "late"]);
+    ok(["run", "-d", "--name", "late-peer", "--net", "late", "busybox", "sleep", "600"]);
+    ok(["run", "-d", "--name", "loner", "busybox", "sleep", "600"]);
+    const routes = ok(["exec", "loner", "ip", "-4", "route"]);
+    const connect = rr(["network", "connect", "late", "loner"]);
+    if (mode === "root") {
+      expect(connect.stderr).toBe("");
+      expect(connect.code).toBe(0);
+      const ip = inspect("loner", "{{.NetworkSettings.Networks.late.IPAddress}}");
+      expect(ok(["exec", "loner", "ip", "-o", "-4", "addr", "show", "eth0"])).toContain(`inet ${ip}/24`);
+      expect(ok(["exec", "loner", "ip", "-4", "route", "show", "default"])).toBe(routes.split("\n").filter((l) => l.startsWith("default")).join("\n") + "\n");
+      expect(pings(sb, mode, "late-peer", "loner")).toBe(true);
+      ok(["network", "disconnect", "late", "loner"]);
+      expect(linkNames(ok(["exec", "loner", "ip", "-o", "link"]))).toEqual(["lo", "tap0"]);
+    } else {
+      expect(connect.code).toBe(1);
+      expect(connect.stderr).toStartWith("rr: cannot connect the running container loner: it was not started on an rr network\n");
+      expect(ok(["exec", "loner", "ip", "-4", "route"])).toBe(routes);
+      expect(inspect("loner", "{{range $net, $s := .NetworkSettings.Networks}}{{$net}} {{end}}")).toBe("slirp4netns");
+    }
+    // no address is left taken, and none is given twice
+    ok(["run", "-d", "--name", "late-2", "--net", "late", "busybox", "sleep", "600"]);
+    const taken = ["late-peer", "late-2"].map((c) => inspect(c, "{{.NetworkSettings.Networks.late.IPAddress}}"));
+    expect(new Set(taken).size).toBe(2);
+    expect(linkNames(ok(["exec", "loner", "ip", "-o", "link"]))).toEqual(["lo", "tap0"]);
+    ok(["rm", "-f", "late-peer", "late-2", "loner"]);
+    ok(["network", "rm", "late"]);
+  });
+
   test("--dns, --dns-search, --dns-option write /etc/resolv.conf; --add-host and --hostname write /etc/hosts", () => {
     const dns = ["--dns", "192.0.2.53", "--dns", "192.0.2.54", "--dns-search", "example.test", "--dns-option", "ndots:2"];
     const want = "nameserver 192.0.2.53\nnameserver 192.0.2.54\nsearch example.test\noptions ndots:2\n";
