@@ -4,8 +4,10 @@
  * and the in-place rewrite that keeps every member's file current when
  * membership changes. In place, because the file is bind-mounted into the
  * container: the mount pins the inode, so a rename over it would not be seen.
+ * Lines the container added itself are kept: rr remembers what it wrote last
+ * (`hosts.rr`, beside the file, out of the container's sight).
  */
-import { closeSync, constants, fstatSync, ftruncateSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, renameSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { containerDir } from "../store/container-store.ts";
 import { endpointsOf, listNetworks, withNetworkLock } from "./network-store.ts";
@@ -25,12 +27,13 @@ function namesLine(ip: string, names: (string | undefined)[]): string {
  */
 export function networkHostsLines(root: string, containerId: string, primary?: string): string[] {
   const mine = endpointsOf(root, containerId, primary);
-  const own = mine.map(({ endpoint: e }) => namesLine(e.ip, [e.hostname, e.containerName, ...e.aliases]));
+  // the short id too, as Docker's DNS answers it
+  const own = mine.map(({ endpoint: e }) => namesLine(e.ip, [e.hostname, e.containerName, ...e.aliases, e.containerId.slice(0, 12)]));
   const peers = new Map<string, { ip: number; line: string }>();
   for (const { network } of mine) {
     for (const e of Object.values(network.endpoints)) {
       if (e.containerId === containerId) continue;
-      const line = namesLine(e.ip, [e.containerName, e.hostname, ...e.aliases]);
+      const line = namesLine(e.ip, [e.containerName, e.hostname, ...e.aliases, e.containerId.slice(0, 12)]);
       peers.set(line, { ip: ipOrder(e.ip), line });
     }
   }
@@ -56,6 +59,61 @@ export function rewriteInPlace(path: string, text: string): void {
   }
 }
 
+/** What rr last wrote to a container's hosts file. */
+const LAST_WRITTEN = "hosts.rr";
+/** Read no more of a hosts file the container may have filled. */
+const HOSTS_READ_MAX = 1 << 20;
+
+/** Records `text` as what rr wrote to dir/hosts (at start, and after each rewrite). */
+export function rememberHosts(dir: string, text: string): void {
+  const tmp = join(dir, `${LAST_WRITTEN}.tmp`);
+  writeFileSync(tmp, text);
+  renameSync(tmp, join(dir, LAST_WRITTEN));
+}
+
+/**
+ * Rewrites dir/hosts with `text` plus the lines the container added since
+ * rr last wrote it (an entrypoint's `echo … >> /etc/hosts` survives peers
+ * coming and going). A file rr has no record of keeps nothing extra.
+ */
+export function rewriteHosts(dir: string, text: string): void {
+  const path = join(dir, "hosts");
+  const last = readHead(join(dir, LAST_WRITTEN));
+  const added = last === undefined ? [] : linesAdded(last, readHead(path) ?? "");
+  rewriteInPlace(path, text + added.map((l) => `${l}\n`).join(""));
+  rememberHosts(dir, text);
+}
+
+/** Lines of `now` that `before` did not have (each line of `before` accounts for one equal line of `now`). */
+export function linesAdded(before: string, now: string): string[] {
+  const had = new Map<string, number>();
+  for (const l of before.split("\n")) had.set(l, (had.get(l) ?? 0) + 1);
+  return now.split("\n").filter((l) => {
+    const n = had.get(l) ?? 0;
+    if (n) had.set(l, n - 1);
+    return !n && l.trim() !== "";
+  });
+}
+
+/** The start of a regular file (never through a symlink), or undefined if there is none. */
+function readHead(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return undefined;
+    const buf = Buffer.alloc(Math.min(fstatSync(fd).size, HOSTS_READ_MAX));
+    let off = 0, n: number;
+    while (off < buf.length && (n = readSync(fd, buf, off, buf.length - off, off)) > 0) off += n;
+    return buf.toString("utf8", 0, off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export interface HostsFailure {
   containerId: string;
   error: unknown;
@@ -76,7 +134,7 @@ export function refreshPeerHosts(root: string, networkIds: string[], render: (co
     for (const id of members) {
       try {
         const text = render(id);
-        if (text !== undefined) rewriteInPlace(join(containerDir(root, id), "hosts"), text);
+        if (text !== undefined) rewriteHosts(containerDir(root, id), text);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "ENOENT") failures.push({ containerId: id, error });
       }

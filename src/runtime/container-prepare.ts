@@ -11,6 +11,7 @@ import { buildSpec, type ImageRuntimeConfig, type RuntimeSpec, type SpecContext 
 import { buildPlan, cloneFlagsFor, type RootfsLayout } from "./plan-builder.ts";
 import type { Plan } from "./plan-encoder.ts";
 import { writeEtcFiles, type EtcFiles } from "./etc-files.ts";
+import { rememberHosts } from "../network/network-hosts.ts";
 import { parseNetworkMode } from "./network-mode.ts";
 import { containerHostname, renderHosts } from "./container-hosts.ts";
 import { SLIRP_DNS } from "../network/egress.ts";
@@ -45,10 +46,12 @@ function etcFiles(root: string, rec: ContainerRecord, req: RunRequest): { hostna
   const ownerReq = owner === rec ? req : storedRequest(owner);
   const hostname = containerHostname(owner, ownerReq);
   const dir = containerDir(root, rec.id);
+  const hosts = renderHosts(root, owner, ownerReq);
   const files = writeEtcFiles(dir, {
-    hostname, hosts: renderHosts(root, owner, ownerReq),
+    hostname, hosts,
     resolver: { dns: ownerReq.dns, dnsSearch: ownerReq.dnsSearch, dnsOptions: ownerReq.dnsOptions, hostNetwork: (ownerReq.network ?? "host") === "host", fallback: SLIRP_DNS },
   });
+  rememberHosts(dir, hosts); // peers' rewrites keep what the container appends to it
   if (owner === rec) return { hostname, files };
   const ownerDir = containerDir(root, owner.id);
   return { hostname, files: { ...files, hosts: join(ownerDir, "hosts"), resolvConf: join(ownerDir, "resolv.conf") } };

@@ -9,7 +9,7 @@ import { parseNetworkMode } from "./network-mode.ts";
 import { containerHostname, renderHosts } from "./container-hosts.ts";
 import { storedRequest } from "./container-prepare.ts";
 import { allocateEndpoint, endpointsOf, listNetworks, releaseAllEndpoints, renameEndpoints } from "../network/network-store.ts";
-import { refreshPeerHosts, rewriteInPlace } from "../network/network-hosts.ts";
+import { refreshPeerHosts, rewriteHosts } from "../network/network-hosts.ts";
 import { containerDir, listContainers, readContainer, type ContainerRecord } from "../store/container-store.ts";
 import { holderDir, stopHolder } from "../network/holder.ts";
 import { existsSync } from "node:fs";
@@ -30,7 +30,7 @@ export function refreshNetworkHosts(root: string, networkIds: string[], left?: s
   const text = left && hostsOf(root, left);
   if (text) {
     try {
-      rewriteInPlace(join(containerDir(root, left!), "hosts"), text);
+      rewriteHosts(containerDir(root, left!), text);
     } catch {} // not started yet: its next start writes it
   }
 }
