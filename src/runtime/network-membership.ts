@@ -13,7 +13,6 @@ import { refreshPeerHosts, rewriteHosts } from "../network/network-hosts.ts";
 import { containerDir, listContainers, readContainer, type ContainerRecord } from "../store/container-store.ts";
 import { holderDir, stopHolder } from "../network/holder.ts";
 import { existsSync } from "node:fs";
-import { join } from "node:path";
 
 function hostsOf(root: string, id: string): string | undefined {
   try {
