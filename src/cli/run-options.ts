@@ -3,6 +3,7 @@
  * `rr run busybox ls -la` hands `-la` to ls.
  */
 import { existsSync, readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { isAbsolute, resolve } from "node:path";
 import { bool, list, parseArgs, str, type OptionSpec } from "./args.ts";
 import { UsageError } from "../errors.ts";
@@ -215,10 +216,27 @@ function refuseWithSharedNetwork(o: ReturnType<typeof parseArgs>["options"], net
   }
 }
 
+/** Docker's flag error: `invalid argument "V" for "--F" flag: why`. */
+function badFlag(flag: string, value: string, why: string, hint?: string): UsageError {
+  return new UsageError(`invalid argument "${value}" for "--${flag}" flag: ${why}`, { hint });
+}
+
+/** `--add-host NAME:IP` or `NAME=IP` (IP may be [IPv6] or host-gateway), stored as NAME:IP, as Docker's CLI sends it. */
 function parseAddHost(spec: string): string {
-  const i = spec.indexOf(":");
-  if (i <= 0 || i === spec.length - 1) throw new UsageError(`invalid argument "${spec}" for "--add-host": use host:ip`);
-  return spec;
+  const eq = spec.indexOf("=");
+  const sep = eq >= 0 ? eq : spec.indexOf(":");
+  const name = sep > 0 ? spec.slice(0, sep) : "";
+  let ip = sep > 0 ? spec.slice(sep + 1) : "";
+  if (!name || name.includes(":")) throw badFlag("add-host", spec, `bad format for add-host: ${JSON.stringify(spec)}`, "Use NAME:IP, e.g. --add-host db:192.0.2.10.");
+  if (ip === "host-gateway") return `${name}:${ip}`;
+  if (ip.length > 2 && ip.startsWith("[") && ip.endsWith("]")) ip = ip.slice(1, -1);
+  if (!isIP(ip)) throw badFlag("add-host", spec, `invalid IP address in add-host: ${JSON.stringify(ip)}`, "Give an IPv4 or IPv6 address, or host-gateway.");
+  return `${name}:${ip}`;
+}
+
+function parseDns(ip: string): string {
+  if (!isIP(ip.trim())) throw badFlag("dns", ip, `${ip} is not an ip address`, "Give the resolver's IPv4 or IPv6 address.");
+  return ip.trim();
 }
 
 export function parseRunArgs(
@@ -264,7 +282,7 @@ export function parseRunArgs(
     user: str(o, "user"),
     hostname: str(o, "hostname"),
     addHosts: list(o, "add-host").map(parseAddHost),
-    dns: list(o, "dns"),
+    dns: list(o, "dns").map(parseDns),
     name: str(o, "name"),
     remove: bool(o, "rm"),
     interactive: bool(o, "interactive"),

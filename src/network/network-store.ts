@@ -162,7 +162,9 @@ export function createNetwork(root: string, o: CreateNetworkOptions): NetworkRec
   return withNetworkLock(root, () => {
     const all = readAll(root);
     if (all.some((n) => n.name === o.name)) {
-      throw new ConflictError(`network with name ${o.name} already exists`, { hint: `Remove it first (rr network rm ${o.name}), or choose another name.` });
+      // the default network cannot be removed: only another name helps
+      const hint = o.name === DEFAULT_NETWORK ? "Choose another name." : `Remove it first (rr network rm ${o.name}), or choose another name.`;
+      throw new ConflictError(`network with name ${o.name} already exists`, { hint });
     }
     const reserved: Reserved[] = [
       ...all.map((n) => ({ cidr: parseCidr(n.subnet), owner: `network ${n.name} (${n.subnet})` })),

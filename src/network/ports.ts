@@ -226,6 +226,7 @@ function bindOne(s: PortSpec): BoundPort[] {
  * bound are closed before the error is thrown.
  */
 export function bindPorts(specs: PortSpec[]): BoundPort[] {
+  refuseTwins(specs);
   const bound: BoundPort[] = [];
   try {
     for (const s of specs) bound.push(...bindOne(s));
@@ -234,6 +235,22 @@ export function bindPorts(specs: PortSpec[]): BoundPort[] {
     closePorts(bound);
     throw err;
   }
+}
+
+const allAddresses = (ip: string) => ip === "" || ip === ALL_IPV4;
+
+/** Two -p with one host port, protocol and address: the second could only fail, as if someone else held the port. */
+function refuseTwins(specs: PortSpec[]): void {
+  const fixed = specs.filter((s) => s.hostPort && s.hostPortEnd === undefined);
+  fixed.forEach((s, i) => {
+    const twin = fixed.slice(0, i).find((t) => t.proto === s.proto && t.hostPort === s.hostPort &&
+      (t.hostIp === s.hostIp || allAddresses(t.hostIp) || allAddresses(s.hostIp)));
+    if (twin) {
+      throw new UsageError(`host port ${s.hostPort}/${s.proto} is published twice (to container ports ${twin.containerPort} and ${s.containerPort})`, {
+        hint: "Give each -p its own host port.",
+      });
+    }
+  });
 }
 
 export function closePorts(bound: BoundPort[]): void {

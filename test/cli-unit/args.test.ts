@@ -64,6 +64,16 @@ describe("parseRunArgs()", () => {
     expect(() => parseRunArgs(["--network", "bad name", "img"], {})).toThrow('invalid network name "bad name"');
     expect(() => parseRunArgs(["-p", "80:", "img"], {})).toThrow();
   });
+  test("--add-host takes NAME:IP, NAME=IP, [IPv6] and host-gateway; --dns an address; else Docker's flag errors", () => {
+    const hosts = (...specs: string[]) => parseRunArgs([...specs.flatMap((s) => ["--add-host", s]), "busybox"], {}).addHosts;
+    expect(hosts("db:192.0.2.10", "v6:::1", "eq=192.0.2.11", "br=[fd00::2]", "gw:host-gateway"))
+      .toEqual(["db:192.0.2.10", "v6:::1", "eq:192.0.2.11", "br:fd00::2", "gw:host-gateway"]);
+    expect(() => hosts("foo:notip")).toThrow('invalid argument "foo:notip" for "--add-host" flag: invalid IP address in add-host: "notip"');
+    expect(() => hosts("foo:")).toThrow('invalid IP address in add-host: ""');
+    for (const bad of ["nocolon", ":10.0.0.1", "a:b=10.0.0.1"]) expect(() => hosts(bad)).toThrow(`bad format for add-host: "${bad}"`);
+    expect(parseRunArgs(["--dns", "192.0.2.53", "--dns", "2001:db8::53", "busybox"], {}).dns).toEqual(["192.0.2.53", "2001:db8::53"]);
+    expect(() => parseRunArgs(["--dns", "bogus", "busybox"], {})).toThrow('invalid argument "bogus" for "--dns" flag: bogus is not an ip address');
+  });
   test("parses limits", () => {
     const r = parseRunArgs(["-m", "64m", "--cpus", "0.5", "--pids-limit", "10", "--cpuset-cpus", "0", "img"], {});
     expect(r.resources).toEqual({ memoryBytes: 64 * 1024 * 1024, cpus: 0.5, pidsLimit: 10, cpusetCpus: "0" });

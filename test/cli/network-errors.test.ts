@@ -193,6 +193,12 @@ describe.skipIf(!!skip).each(MODES)(`network bad inputs (%s)${skip ? ` — skipp
     }
   });
 
+  test("--add-host without an IP and --dns that is no address: Docker's flag errors, exit 125, no container", () => {
+    fails(["run", "--name", "badhost", "--add-host", "foo:notip", "busybox", "true"], 125, 'invalid argument "foo:notip" for "--add-host" flag: invalid IP address in add-host: "notip"');
+    fails(["create", "--name", "badhost", "--dns", "bogus", "busybox", "true"], 125, 'invalid argument "bogus" for "--dns" flag: bogus is not an ip address');
+    leftNothing("badhost");
+  });
+
   test("-p with --network none: the hint fits (there is no other container to publish on)", () => {
     expect(rr(["run", "--rm", "--network", "none", "-p", "8080:80", "busybox", "true"]).stderr).not.toContain("the container whose network this one uses");
   });

@@ -145,6 +145,10 @@ describe("network records", () => {
     expect(() => createNetwork(root, { name: "egress", subnet: "10.0.0.0/8", internal: false, labels: {} })).toThrow("overlaps with 10.0.2.0/24, which rr's egress (slirp4netns' tap0) uses");
     for (const bad of ["host", "none"]) expect(() => createNetwork(root, { name: bad, internal: false, labels: {} })).toThrow(`network name ${bad} is reserved`);
     expect(() => createNetwork(root, { name: "bridge", internal: false, labels: {} })).toThrow("network with name bridge already exists");
+    // the hints: the default network cannot be removed, so it is not suggested
+    const hintFor = (name: string) => { try { createNetwork(root, { name, internal: false, labels: {} }); } catch (e) { return (e as { hint?: string }).hint; } };
+    expect(hintFor("bridge")).toBe("Choose another name.");
+    expect(hintFor("hadoop")).toBe("Remove it first (rr network rm hadoop), or choose another name.");
     expect(() => createNetwork(root, { name: "a b", internal: false, labels: {} })).toThrow('invalid network name "a b"');
     expect(() => createNetwork(root, { name: "container:x", internal: false, labels: {} })).toThrow('invalid network name "container:x"');
     expect(() => createNetwork(root, { name: "-x", internal: false, labels: {} })).toThrow("only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");

@@ -165,6 +165,17 @@ describe("bindPorts()", () => {
       other.close();
     }
   });
+  test("one host port published twice in one run is named as such, before anything is bound", () => {
+    const p = freePair();
+    for (const [a, b] of [["127.0.0.1", "127.0.0.1"], ["", "127.0.0.1"], ["127.0.0.1", "0.0.0.0"]] as const) {
+      expect(() => bindPorts([tcp(a, p, 80), tcp(b, p, 81)])).toThrow(`host port ${p}/tcp is published twice (to container ports 80 and 81)`);
+    }
+    closePorts(bindPorts([tcp("127.0.0.1", p, 80)])); // nothing was left bound
+    // different addresses, or a range to pick from, are no twins
+    const bound = bindPorts([tcp("127.0.0.1", p, 80), { ...tcp("127.0.0.1", p, 81), hostPortEnd: p + 1 }]);
+    closePorts(bound);
+    expect(bound.map((b) => b.spec.hostPort)).toEqual([p, p + 1]);
+  });
   test("the same port for tcp and udp is no conflict", () => {
     const port = freePair();
     const bound = bindPorts([tcp("127.0.0.1", port, 80), { ...tcp("127.0.0.1", port, 80), proto: "udp" }]);
