@@ -25,7 +25,7 @@ export const RUN_OPTIONS: OptionSpec[] = [
   { name: "security-opt", value: true, multiple: true }, { name: "init" },
   { name: "memory", short: "m", value: true }, { name: "cpus", value: true }, { name: "cpuset-cpus", value: true },
   { name: "pids-limit", value: true }, { name: "ulimit", value: true, multiple: true },
-  { name: "network", value: true, aliases: ["net"] }, { name: "label", short: "l", value: true, multiple: true },
+  { name: "network", value: true, aliases: ["net"], multiple: true }, { name: "label", short: "l", value: true, multiple: true },
   { name: "pull", value: true }, { name: "restart", value: true }, { name: "stop-signal", value: true },
   { name: "stop-timeout", value: true }, { name: "ip", value: true },
   { name: "network-alias", value: true, multiple: true, aliases: ["net-alias"] },
@@ -177,10 +177,24 @@ export function envFrom(specs: string[], files: string[], env: Record<string, st
   return out;
 }
 
+/** `--network A --network B`: Docker's rules — networks only (no host, none, container: or the default), each once. */
+function checkSeveralNetworks(networks: string[]): void {
+  if (networks.length < 2) return;
+  if (networks.some((n) => parseNetworkMode(n).kind !== "network")) {
+    throw new UsageError("conflicting options: cannot attach both user-defined and non-user-defined network-modes", {
+      hint: "Give --network more than once only with network names.",
+    });
+  }
+  const twice = networks.find((n, i) => networks.indexOf(n) !== i);
+  if (twice) throw new UsageError(`network "${twice}" is specified multiple times`);
+}
+
 /** --network and the flags that only make sense with some modes, checked as Docker does. */
-function checkNetworkOptions(o: ReturnType<typeof parseArgs>["options"]): string {
-  const network = str(o, "network") ?? DEFAULT_NETWORK_MODE;
+function checkNetworkOptions(o: ReturnType<typeof parseArgs>["options"]): { network: string; extraNetworks: string[] } {
+  const networks = list(o, "network");
+  const network = networks[0] ?? DEFAULT_NETWORK_MODE;
   const mode = parseNetworkMode(network);
+  checkSeveralNetworks(networks);
   const ip = str(o, "ip");
   if (ip !== undefined && !isIpv4(ip)) throw new UsageError(`invalid IPv4 address: "${ip}"`);
   if ((ip !== undefined || list(o, "network-alias").length) && mode.kind !== "network") {
@@ -197,7 +211,7 @@ function checkNetworkOptions(o: ReturnType<typeof parseArgs>["options"]): string
     });
   }
   if (mode.kind === "container") refuseWithSharedNetwork(o, network);
-  return network;
+  return { network, extraNetworks: networks.slice(1) };
 }
 
 /** A container on another's network takes that one's hostname, /etc/hosts and resolv.conf: Docker refuses options that would change them. */
@@ -245,7 +259,7 @@ export function parseRunArgs(
   const { options: o, positionals } = parseArgs(argv, RUN_OPTIONS, { stopAtPositional: true, command: name });
   const [image, ...command] = positionals;
   if (!image) throw new UsageError(`"rr ${name}" requires at least 1 argument.`, { hint: `See 'rr ${name} --help'.` });
-  const network = checkNetworkOptions(o);
+  const { network, extraNetworks } = checkNetworkOptions(o);
   const securityOpts = list(o, "security-opt");
   for (const s of securityOpts) {
     if (!/^no-new-privileges(:true|=true)?$/.test(s) && !/^no-new-privileges[:=]false$/.test(s)) {
@@ -296,6 +310,7 @@ export function parseRunArgs(
     noNewPrivileges: securityOpts.some((s) => !s.endsWith("false")),
     init: bool(o, "init"),
     network,
+    ...(extraNetworks.length ? { extraNetworks } : {}),
     ip: str(o, "ip"),
     networkAliases: list(o, "network-alias"),
     publish: list(o, "publish"),

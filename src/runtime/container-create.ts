@@ -9,7 +9,7 @@ import type { Identity } from "./identity.ts";
 import type { RunRequest } from "./run-request.ts";
 import { commandLine, type ImageRuntimeConfig } from "./spec.ts";
 import { chooseStorageDriver } from "./storage-driver.ts";
-import { joinPrimaryNetwork } from "./network-membership.ts";
+import { joinNetworks } from "./network-membership.ts";
 import { parseNetworkMode } from "./network-mode.ts";
 import { detectEgress } from "../network/egress.ts";
 import {
@@ -62,7 +62,7 @@ export async function createContainer(req: RunRequest, image: ImageForRun, env: 
     const dir = containerDir(env.root, id);
     for (const d of ["upper", "work", "rootfs"]) mkdirSync(join(dir, d), { mode: 0o755 });
     if (driver === "copy") await env.copyRootfs(join(dir, "rootfs"), [...image.layerDirs].reverse());
-    joinPrimaryNetwork(env.root, record, req);
+    joinNetworks(env.root, record, req);
   } catch (err) {
     await env.removeContainer(id).catch(() => {});
     throw err;

@@ -34,14 +34,16 @@ export function refreshNetworkHosts(root: string, networkIds: string[], left?: s
   }
 }
 
-/** At create: the address on the --network the container names (a user-defined one). */
-export function joinPrimaryNetwork(root: string, rec: ContainerRecord, req: RunRequest): void {
+/** At create: an address on each --network the container names (user-defined ones); --ip and aliases on the first. */
+export function joinNetworks(root: string, rec: ContainerRecord, req: RunRequest): void {
   const mode = parseNetworkMode(req.network);
   if (mode.kind !== "network") return;
-  const { network } = allocateEndpoint(root, mode.name, {
-    containerId: rec.id, containerName: rec.name, ip: req.ip, aliases: req.networkAliases ?? [], hostname: containerHostname(rec, req),
-  });
-  refreshNetworkHosts(root, [network.id]);
+  const hostname = containerHostname(rec, req);
+  const joined = [mode.name, ...(req.extraNetworks ?? [])].map((name, i) => allocateEndpoint(root, name, {
+    containerId: rec.id, containerName: rec.name, hostname,
+    ...(i === 0 ? { ip: req.ip, aliases: req.networkAliases ?? [] } : { aliases: [] }),
+  }).network.id);
+  refreshNetworkHosts(root, joined);
 }
 
 /** At removal: addresses back to their networks, peers told. */

@@ -55,8 +55,10 @@ export interface RunRequest {
   privileged: boolean;
   noNewPrivileges: boolean;
   init: boolean;
-  /** --network: see network-mode.ts. */
+  /** --network: see network-mode.ts (the first one given). */
   network: string;
+  /** --network given again: more networks, joined at create; --ip and --network-alias apply to the first only, as in Docker. */
+  extraNetworks?: string[];
   /** --ip on a user-defined network. */
   ip?: string;
   networkAliases: string[];

@@ -64,6 +64,14 @@ describe("parseRunArgs()", () => {
     expect(() => parseRunArgs(["--network", "bad name", "img"], {})).toThrow('invalid network name "bad name"');
     expect(() => parseRunArgs(["-p", "80:", "img"], {})).toThrow();
   });
+  test("--network more than once: the first is the network, the others extra; only network names, each once", () => {
+    expect(parseRunArgs(["--net", "a", "--ip", "10.1.0.5", "--network", "b", "--net", "c", "img"], {})).toMatchObject({ network: "a", extraNetworks: ["b", "c"], ip: "10.1.0.5" });
+    expect(parseRunArgs(["--net", "a", "img"], {}).extraNetworks).toBeUndefined();
+    for (const other of ["host", "none", "container:web", "default", "slirp4netns"]) {
+      expect(() => parseRunArgs(["--net", "a", "--net", other, "img"], {})).toThrow("conflicting options: cannot attach both user-defined and non-user-defined network-modes");
+    }
+    expect(() => parseRunArgs(["--net", "a", "--net", "b", "--net", "a", "img"], {})).toThrow('network "a" is specified multiple times');
+  });
   test("--add-host takes NAME:IP, NAME=IP, [IPv6] and host-gateway; --dns an address; else Docker's flag errors", () => {
     const hosts = (...specs: string[]) => parseRunArgs([...specs.flatMap((s) => ["--add-host", s]), "busybox"], {}).addHosts;
     expect(hosts("db:192.0.2.10", "v6:::1", "eq=192.0.2.11", "br=[fd00::2]", "gw:host-gateway"))

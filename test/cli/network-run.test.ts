@@ -211,6 +211,29 @@ describe.skipIf(!!skip).each(MODES)(`networks end to end (%s)${skip ? ` — skip
     expect(ok(["network", "rm", "names", "elsewhere"])).toBe("names\nelsewhere\n");
   });
 
+  test("--network given twice: eth0 and eth1, names on both networks; an unknown second network leaves nothing taken", () => {
+    ok(["network", "create", "--subnet", "10.61.0.0/24", "twice-a"]);
+    ok(["network", "create", "--subnet", "10.62.0.0/24", "twice-b"]);
+    ok(["run", "-d", "--name", "on-a", "--net", "twice-a", "busybox", "sleep", "600"]);
+    ok(["run", "-d", "--name", "on-b", "--net", "twice-b", "busybox", "sleep", "600"]);
+    ok(["run", "-d", "--name", "on-both", "--net", "twice-a", "--ip", "10.61.0.50", "--network-alias", "both-alias", "--net", "twice-b", "busybox", "sleep", "600"]);
+    expect(ok(["exec", "on-both", "ip", "-o", "-4", "addr", "show", "eth0"])).toContain("inet 10.61.0.50/24");
+    expect(ok(["exec", "on-both", "ip", "-o", "-4", "addr", "show", "eth1"])).toContain("inet 10.62.0.");
+    expect(ok(["exec", "on-both", "ip", "-4", "route", "show", "default"])).toContain("via 10.61.0.1 dev eth0");
+    expect(inspect("on-both", "{{.HostConfig.NetworkMode}}")).toBe("twice-a");
+    expect(pings(sb, mode, "on-a", "both-alias")).toBe(true);
+    expect(pings(sb, mode, "on-b", "on-both")).toBe(true);
+    expect(hostsLine("on-b", "both-alias")).toBeUndefined(); // the alias is the first network's only
+    // the second network unknown: exit 125, no container, the first network's address free again
+    const r = rr(["run", "--name", "half-joined", "--net", "twice-a", "--ip", "10.61.0.60", "--net", "nosuch-net", "busybox", "true"]);
+    expect(r.code).toBe(125);
+    expect(r.stderr).toStartWith("rr: network nosuch-net not found");
+    expect(rr(["inspect", "half-joined"]).code).toBe(1);
+    ok(["run", "--rm", "--net", "twice-a", "--ip", "10.61.0.60", "busybox", "true"]);
+    ok(["rm", "-f", "on-a", "on-b", "on-both"]);
+    ok(["network", "rm", "twice-a", "twice-b"]);
+  });
+
   test("network connect of a running default-mode container: root keeps its slirp4netns route and adds eth0; rootless refuses and changes nothing", () => {
     ok(["network", "create", "--subnet", "10.77.0.0/24", "late"]);
     ok(["run", "-d", "--name", "late-peer", "--net", "late", "busybox", "sleep", "600"]);
