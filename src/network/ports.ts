@@ -1,6 +1,6 @@
 /**
  * Published ports: `-p`/`-P` parsed with Docker's rules and messages, the
- * host sockets bound before the container exists (a taken port fails the
+ * host sockets bound before the container's process exists (a taken port fails the
  * run up front), and the `rr ps` / `rr port` renderings.
  */
 import { readFileSync } from "node:fs";

@@ -1,6 +1,6 @@
 /**
  * A container's network at each start: which namespaces it joins or makes,
- * the host ports it publishes (bound here, before the container exists, so a
+ * the host ports it publishes (bound here, before its first process exists, so a
  * taken port is an ordinary error), and the wiring done while its first
  * process waits: veths onto the holder's bridges, slirp4netns, the forwarder.
  */
