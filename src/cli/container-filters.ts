@@ -3,11 +3,14 @@
  * (daemon/list.go): name and id as Go regular expressions (id also as a
  * prefix), every label must hold, `status=` implies --all, `exited=` only
  * matches containers that ran, `ancestor=` takes the image and the images
- * built on it.
+ * built on it, `network=` a network's name or id prefix, `publish=`/`expose=`
+ * a port or range against the ports a running container shows.
  */
 import { NotFoundError, UsageError } from "../errors.ts";
 import type { ContainerRecord } from "../store/container-store.ts";
+import { parsePortRange } from "../network/ports.ts";
 import { containerLabels } from "./container-row.ts";
+import { livePorts, unpublishedExposed } from "./container-ports.ts";
 import { matchesAllLabels, matchesAny, type Filters } from "./filter-args.ts";
 
 export const PS_FILTER_KEYS = [
@@ -23,6 +26,8 @@ export interface PsFilterContext {
   containers: ContainerRecord[];
   /** Image ids an `ancestor=` value stands for (the image and its descendants); empty when unknown. */
   ancestorIds(ref: string): string[];
+  /** The networks `rr network ls` lists that the container is on (asked only for `network=`). */
+  networksOf(rec: ContainerRecord): { name: string; id: string }[];
 }
 
 export interface PsFilter {
@@ -73,15 +78,44 @@ export function compilePsFilter(filters: Filters, ctx: PsFilterContext): PsFilte
       .some((m) => volumes.includes(m.destination ?? "") || (m.source !== undefined && volumes.includes(m.source))));
   }
   const networks = get("network");
-  if (networks.length) checks.push((c) => networks.includes(String(c.request?.network ?? "")));
-  // no published or exposed ports yet: nothing matches
-  if (get("publish").length || get("expose").length) checks.push(() => false);
+  if (networks.length) checks.push((c) => ctx.networksOf(c).some((n) => networks.some((v) => n.name === v || n.id.startsWith(v))));
+  const ports = portCheck(get("publish").map((v) => parsePortFilter("publish", v)), get("expose").map((v) => parsePortFilter("expose", v)));
+  if (ports) checks.push(ports);
   if (filters.has("ancestor")) {
     const images = new Set(get("ancestor").flatMap((a) => ctx.ancestorIds(a)));
     checks.push((c) => images.has(normalizeId(c.imageId)));
   }
 
   return { impliesAll: status.length > 0, test: (c) => checks.every((check) => check(c)) };
+}
+
+interface PortFilter { start: number; end: number; proto: string }
+
+/** `publish=`/`expose=` PORT[-END][/PROTO], tcp when no proto (Docker's portOp; a proto it does not know simply matches nothing). */
+function parsePortFilter(key: string, value: string): PortFilter {
+  if (value.includes(":")) throw new UsageError(`filter for '${key}' should not contain ':': ${value}`);
+  const [port = "", proto] = value.split("/");
+  const range = parsePortRange(port);
+  if (!range) throw new UsageError(`invalid filter '${key}=${value}': expected PORT[/PROTO] or START-END[/PROTO]`);
+  return { start: range[0], end: range[1], proto: proto || "tcp" };
+}
+
+const inAny = (filters: PortFilter[], port: number, proto: string) => filters.some((f) => f.proto === proto && port >= f.start && port <= f.end);
+
+/**
+ * Docker's daemon/list.go: over the ports the container shows (none once it
+ * stops), `publish=` takes the host port, `expose=` the container port, and
+ * one port meeting either keeps the container (the two keys are ORed).
+ */
+function portCheck(publish: PortFilter[], expose: PortFilter[]): Check | undefined {
+  if (!publish.length && !expose.length) return undefined;
+  return (c) => {
+    const shown = [
+      ...livePorts(c).map((p) => ({ host: p.hostPort, ctr: p.containerPort, proto: p.proto })),
+      ...unpublishedExposed(c).map((e) => ({ host: 0, ctr: e.port, proto: e.proto })),
+    ];
+    return shown.some((p) => inAny(publish, p.host, p.proto) || inAny(expose, p.ctr, p.proto));
+  };
 }
 
 export function normalizeId(id: string): string {

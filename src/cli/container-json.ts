@@ -11,11 +11,11 @@ import { CONTAINER_FILES, containerDir, type ContainerRecord } from "../store/co
 import { containerLabels, isActive } from "./container-row.ts";
 import { exposedKeys, livePorts, unpublishedExposed } from "./container-ports.ts";
 import { attachedNetworks } from "../runtime/endpoint-wiring.ts";
-import { networkModeName } from "../runtime/network-mode.ts";
+import { networkModeName, parseNetworkMode } from "../runtime/network-mode.ts";
 import { containerHostname } from "../runtime/container-hosts.ts";
 import { parsePublish } from "../network/ports.ts";
 import { prefixLength } from "../network/cidr.ts";
-import { createHash } from "node:crypto";
+import { endpointId } from "../network/network-store.ts";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 
@@ -211,15 +211,18 @@ function networkSettings(root: string, rec: ContainerRecord, req: Partial<RunReq
   for (const p of livePorts(rec)) (Ports[`${p.containerPort}/${p.proto}`] ??= [])!.push({ HostIp: p.hostIp || "0.0.0.0", HostPort: String(p.hostPort) });
   const attached = attachedNetworks(root, rec);
   const empty = { IPAMConfig: null, Links: null, Aliases: null, MacAddress: "", DriverOpts: null, NetworkID: "", EndpointID: "", Gateway: "", IPAddress: "", IPPrefixLen: 0, IPv6Gateway: "", GlobalIPv6Address: "", GlobalIPv6PrefixLen: 0, DNSNames: null };
-  const Networks = attached.length
-    ? Object.fromEntries(attached.map(({ network: n, endpoint: e }) => [n.name, {
+  // every network it has an address on, and its mode when that is not one (ps's Networks column lists the same)
+  const modeEntry = parseNetworkMode(req.network ?? "host").kind === "network" ? {} : { [networkModeName(req.network)]: empty };
+  const Networks = {
+    ...modeEntry,
+    ...Object.fromEntries(attached.map(({ network: n, endpoint: e }) => [n.name, {
         ...empty, IPAMConfig: e.ip === req.ip && n.name === req.network ? { IPv4Address: e.ip } : null,
         Aliases: e.aliases.length ? e.aliases : null, MacAddress: e.mac, NetworkID: n.id,
-        EndpointID: createHash("sha256").update(`${n.id}/${rec.id}`).digest("hex"),
+        EndpointID: endpointId(n.id, rec.id),
         Gateway: n.internal ? "" : n.gateway, IPAddress: e.ip, IPPrefixLen: prefixLength(n.subnet),
         DNSNames: [rec.name, rec.id.slice(0, 12), ...e.aliases],
-      }]))
-    : { [networkModeName(req.network)]: empty };
+      }])),
+  };
   const first = attached[0];
   return {
     Bridge: "", SandboxID: "", SandboxKey: isActive(rec) && rec.state.pid ? `/proc/${rec.state.pid}/ns/net` : "", Ports,

@@ -5,7 +5,8 @@
  */
 import { parseReference } from "../image/reference.ts";
 import { formatPorts } from "../network/ports.ts";
-import { networkModeName } from "../runtime/network-mode.ts";
+import type { Attachment } from "../network/network-store.ts";
+import { networkModeName, parseNetworkMode } from "../runtime/network-mode.ts";
 import { livePorts, unpublishedExposed } from "./container-ports.ts";
 import type { ContainerRecord } from "../store/container-store.ts";
 import { humanDuration, humanSize } from "./format.ts";
@@ -21,6 +22,8 @@ export interface RowOptions {
   image: () => string;
   /** SizeRw and SizeRootFs, when asked for (-s). */
   size?: { rw: number; rootFs: number };
+  /** The container's networks (containerNetworkNames), asked lazily; without them the Networks column shows the start mode only. */
+  networks?: () => string[];
 }
 
 interface BindLike { type?: string; source?: string; destination?: string; readonly?: boolean }
@@ -45,6 +48,20 @@ export function statusText(rec: ContainerRecord, now: number): string {
     case "created": return "Created";
     default: return `Exited (${s.exitCode ?? 0}) ${since(s.finishedAt ?? s.startedAt)} ago`;
   }
+}
+
+/**
+ * The networks `ps` shows, sorted as Docker sorts them: every rr network the
+ * container has an address on (start network and `rr network connect`, kept
+ * while it is stopped), plus its mode when that is not an rr network (host,
+ * none, container:X, slirp4netns). A container disconnected from every
+ * network it was given shows none, as in Docker.
+ */
+export function containerNetworkNames(rec: ContainerRecord, on: Attachment[]): string[] {
+  const names = on.map(({ network }) => network.name);
+  const mode = rec.request?.network as string | undefined;
+  if (mode === undefined || parseNetworkMode(mode).kind !== "network") names.push(networkModeName(mode));
+  return names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** The daemon's Command: path and arguments, an argument with a space in single quotes. */
@@ -93,7 +110,7 @@ export function psRow(rec: ContainerRecord, o: RowOptions): PsRow {
     LocalVolumes: "0",
     get Mounts() { return binds(rec).map((m) => (o.trunc ? ellipsis(m.source ?? "", 15) : m.source ?? "")).join(","); },
     Names: rec.name,
-    get Networks() { return networkModeName(rec.request?.network as string | undefined); },
+    get Networks() { return (o.networks?.() ?? [networkModeName(rec.request?.network as string | undefined)]).join(","); },
     Platform: null,
     get Ports() { return formatPorts(livePorts(rec), unpublishedExposed(rec)); },
     get RunningFor() { return `${humanDuration(Math.max(0, o.now - created))} ago`; },

@@ -10,7 +10,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { writeJsonAtomic } from "../store/atomic.ts";
 import { withLock } from "../store/lock.ts";
 import { VALID_NAME } from "../store/container-names.ts";
@@ -320,12 +320,30 @@ export function releaseAllEndpoints(root: string, containerId: string): NetworkR
  * then by name, so eth0, eth1, … and /etc/hosts never depend on the order
  * the directory lists its files in.
  */
-export function endpointsOf(root: string, containerId: string, primary?: string): { network: NetworkRecord; endpoint: Endpoint }[] {
-  const on = readAll(root).flatMap((network) => {
+export function endpointsOf(root: string, containerId: string, primary?: string): Attachment[] {
+  return attachmentsIn(readAll(root), containerId, primary);
+}
+
+/** A container's place on one network. */
+export interface Attachment { network: NetworkRecord; endpoint: Endpoint }
+
+function attachmentsIn(networks: NetworkRecord[], containerId: string, primary?: string): Attachment[] {
+  const on = networks.flatMap((network) => {
     const endpoint = network.endpoints[containerId];
     return endpoint ? [{ network, endpoint }] : [];
   });
   return on.sort((a, b) => Number(b.network.name === primary) - Number(a.network.name === primary) || a.network.name.localeCompare(b.network.name));
+}
+
+/** endpointsOf for a listing of many containers: the network files are read once, at the first question. */
+export function endpointReader(root: string): (containerId: string) => Attachment[] {
+  let networks: NetworkRecord[] | undefined;
+  return (containerId) => attachmentsIn((networks ??= readAll(root)), containerId);
+}
+
+/** A container's EndpointID on a network: one value for `rr inspect` and `rr network inspect`. */
+export function endpointId(networkId: string, containerId: string): string {
+  return createHash("sha256").update(`${networkId}/${containerId}`).digest("hex");
 }
 
 /** After `rr rename`: the container's name on every network it is on. */

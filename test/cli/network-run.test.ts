@@ -244,6 +244,9 @@ describe.skipIf(!!skip).each(MODES)(`networks end to end (%s)${skip ? ` — skip
       expect(connect.stderr).toBe("");
       expect(connect.code).toBe(0);
       const ip = inspect("loner", "{{.NetworkSettings.Networks.late.IPAddress}}");
+      // inspect and ps name the same networks: the new one and the mode it started in
+      expect(inspect("loner", "{{range $net, $s := .NetworkSettings.Networks}}{{$net}} {{end}}")).toBe("late slirp4netns");
+      expect(ok(["ps", "--filter", "name=^loner$", "--format", "{{.Networks}}"]).trim()).toBe("late,slirp4netns");
       expect(ok(["exec", "loner", "ip", "-o", "-4", "addr", "show", "eth0"])).toContain(`inet ${ip}/24`);
       expect(ok(["exec", "loner", "ip", "-4", "route", "show", "default"])).toBe(routes.split("\n").filter((l) => l.startsWith("default")).join("\n") + "\n");
       expect(pings(sb, mode, "late-peer", "loner")).toBe(true);

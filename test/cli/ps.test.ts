@@ -101,14 +101,25 @@ describe("ps filters", () => {
   const web = record({ name: "web", created: ago(300), labels: { app: "web", tier: "front" }, state: { status: "exited", exitCode: 3, startedAt: ago(299), finishedAt: ago(290) } });
   const db = record({ name: "db", created: ago(200), labels: { app: "db" }, request: { network: "none", mounts: [{ type: "bind", source: "/srv/db", destination: "/data", readonly: false }] } });
   const fresh = record({ name: "fresh", created: ago(100), imageId: "sha256:" + "e".repeat(64), state: { status: "created" } });
-  const live = record({ name: "live", created: ago(50), state: { status: "running", startedAt: ago(49) } });
+  // live publishes host 8080 to its 80 and shows the image's 443 and its own --expose 53/udp unpublished
+  const live = record({
+    name: "live", created: ago(50), state: { status: "running", startedAt: ago(49) },
+    ports: [{ hostIp: "127.0.0.1", hostPort: 8080, containerPort: 80, proto: "tcp" }],
+    imageConfig: { ExposedPorts: { "443/tcp": {} } }, request: { network: "hadoop", mounts: [], expose: ["53/udp"] },
+  });
+  // a stopped container's ports are not shown, so no port filter matches it
+  web.ports = [{ hostIp: "", hostPort: 9090, containerPort: 90, proto: "tcp" }];
   const all = [live, fresh, db, web];
+  const HADOOP = "ab12".repeat(16), SPARK = "cd34".repeat(16), NONE = "ef56".repeat(16);
   const ctx: PsFilterContext = {
     containers: all,
     ancestorIds: (ref) => (ref === "busybox" ? ["sha256:" + "b".repeat(64)] : ref === "multi" ? ["sha256:" + "e".repeat(64)] : []),
+    // live started on hadoop and was connected to spark; web (stopped) keeps its spark endpoint
+    networksOf: (c) => (c === live ? [{ name: "hadoop", id: HADOOP }, { name: "spark", id: SPARK }]
+      : c === web ? [{ name: "spark", id: SPARK }] : c === db ? [{ name: "none", id: NONE }] : []),
   };
   const pick = (...args: string[]) => {
-    const f = compilePsFilter(parseFilters(args, ["ancestor", "before", "exited", "id", "label", "name", "network", "since", "status", "volume", "health", "publish", "is-task"]), ctx);
+    const f = compilePsFilter(parseFilters(args, ["ancestor", "before", "exited", "expose", "id", "label", "name", "network", "since", "status", "volume", "health", "publish", "is-task"]), ctx);
     return all.filter((c) => f.test(c)).map((c) => c.name);
   };
 
@@ -168,6 +179,40 @@ describe("ps filters", () => {
     expect(pick("health=none")).toHaveLength(4);
     expect(pick("health=healthy")).toEqual([]);
     expect(pick("publish=80")).toEqual([]);
+  });
+
+  test("network: any network the container is on, by exact name or by id prefix, stopped containers too", () => {
+    expect(pick("network=spark")).toEqual(["live", "web"]);
+    expect(pick("network=hadoop")).toEqual(["live"]);
+    expect(pick(`network=${HADOOP}`)).toEqual(["live"]);
+    expect(pick(`network=${SPARK.slice(0, 6)}`)).toEqual(["live", "web"]);
+    expect(pick("network=had")).toEqual([]); // a name matches whole
+    expect(pick("network=hadoop", "network=none")).toEqual(["live", "db"]);
+    expect(pick(`network=${NONE.slice(0, 12)}`)).toEqual(["db"]);
+  });
+
+  test("publish: the host port; expose: the container port; of a running container, ranges and protos as Docker", () => {
+    expect(pick("publish=8080")).toEqual(["live"]);
+    expect(pick("publish=8080/tcp")).toEqual(["live"]);
+    expect(pick("publish=8000-8100")).toEqual(["live"]);
+    expect(pick("publish=80")).toEqual([]); // the container's port is not the published one
+    expect(pick("publish=8080/udp")).toEqual([]);
+    expect(pick("publish=9090")).toEqual([]); // web is stopped: its ports are gone, as Docker shows them
+    expect(pick("expose=80")).toEqual(["live"]); // a published port is exposed too
+    expect(pick("expose=443")).toEqual(["live"]);
+    expect(pick("expose=53/udp")).toEqual(["live"]);
+    expect(pick("expose=53")).toEqual([]);
+    expect(pick("expose=8080")).toEqual([]);
+    expect(pick("expose=40-79")).toEqual([]);
+    expect(pick("publish=1", "expose=443")).toEqual(["live"]); // the two keys are ORed, as in daemon/list.go
+    expect(pick("publish=1", "publish=8080")).toEqual(["live"]);
+  });
+
+  test("publish and expose: a bad value is a one-line usage error", () => {
+    expect(() => pick("publish=8080:80")).toThrow("filter for 'publish' should not contain ':': 8080:80");
+    for (const bad of ["http", "/udp", "70000", "90-80", "1-2-3", "-1"]) {
+      expect(() => pick(`expose=${bad}`)).toThrow(new UsageError(`invalid filter 'expose=${bad}': expected PORT[/PROTO] or START-END[/PROTO]`));
+    }
   });
 
   test("bad filters: a key without a value, an unknown key", () => {

@@ -5,7 +5,7 @@
  * default network's, so they stay the same for a store.
  */
 import { createHash } from "node:crypto";
-import { DEFAULT_NETWORK, findNetwork, listNetworks, type NetworkRecord } from "../../network/network-store.ts";
+import { DEFAULT_NETWORK, endpointId, findNetwork, listNetworks, type Attachment, type NetworkRecord } from "../../network/network-store.ts";
 import { listContainers, type ContainerRecord } from "../../store/container-store.ts";
 import { NotFoundError } from "../../errors.ts";
 import { goTimeString } from "../go-text.ts";
@@ -26,6 +26,9 @@ export interface ShownNetwork {
 const PSEUDO = [{ name: "host", driver: "host" }, { name: "none", driver: "null" }];
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+
+/** Docker lists a network's containers only while they have an endpoint: running or paused. */
+const hasLiveEndpoint = (c: ContainerRecord) => c.state.status === "running" || c.state.status === "paused";
 
 function shown(rec: NetworkRecord): ShownNetwork {
   return { id: rec.id, name: rec.name, driver: rec.driver, created: rec.created, internal: rec.internal, labels: rec.labels, rec };
@@ -80,7 +83,23 @@ export function attachedCount(n: ShownNetwork, containers: () => ContainerRecord
 }
 
 function pseudoMembers(n: ShownNetwork, containers: ContainerRecord[]): ContainerRecord[] {
-  return containers.filter((c) => (c.state.status === "running" || c.state.status === "paused") && (c.request as { network?: string } | undefined)?.network === n.name);
+  return containers.filter((c) => hasLiveEndpoint(c) && (c.request as { network?: string } | undefined)?.network === n.name);
+}
+
+/**
+ * The networks `rr network ls` lists that a container is on, for
+ * `ps --filter network=`: those it has an address on (running or not, as
+ * Docker keeps a stopped container's networks), or host/none for those modes.
+ */
+export function listedNetworks(root: string, endpoints: (containerId: string) => Attachment[]): (rec: ContainerRecord) => { name: string; id: string }[] {
+  let pseudo: ShownNetwork[] | undefined;
+  return (rec) => {
+    const on = endpoints(rec.id).map(({ network }) => ({ name: network.name, id: network.id }));
+    const mode = (rec.request as { network?: string } | undefined)?.network;
+    if (mode !== "host" && mode !== "none") return on;
+    const p = (pseudo ??= pseudoNetworks(listNetworks(root))).find((x) => x.name === mode)!;
+    return [...on, { name: p.name, id: p.id }];
+  };
 }
 
 /** `docker network inspect`'s shape. */
@@ -88,16 +107,18 @@ export function networkJson(root: string, n: ShownNetwork): Record<string, unkno
   const rec = n.rec;
   const prefix = rec ? rec.subnet.split("/")[1] : "";
   const members: Record<string, unknown> = {};
+  const containers = listContainers(root);
   if (rec) {
-    for (const e of Object.values(rec.endpoints)) {
+    const live = new Set(containers.filter(hasLiveEndpoint).map((c) => c.id));
+    for (const e of Object.values(rec.endpoints).filter((x) => live.has(x.containerId))) {
       members[e.containerId] = {
-        Name: e.containerName, EndpointID: sha256(`${rec.id}:${e.containerId}`), MacAddress: e.mac,
+        Name: e.containerName, EndpointID: endpointId(rec.id, e.containerId), MacAddress: e.mac,
         IPv4Address: `${e.ip}/${prefix}`, IPv6Address: "",
       };
     }
   } else {
-    for (const c of pseudoMembers(n, listContainers(root))) {
-      members[c.id] = { Name: c.name, EndpointID: sha256(`${n.id}:${c.id}`), MacAddress: "", IPv4Address: "", IPv6Address: "" };
+    for (const c of pseudoMembers(n, containers)) {
+      members[c.id] = { Name: c.name, EndpointID: endpointId(n.id, c.id), MacAddress: "", IPv4Address: "", IPv6Address: "" };
     }
   }
   const options: Record<string, string> = { ...(rec?.options ?? {}) };

@@ -1,7 +1,8 @@
 /**
  * `rr ps`: Docker's container listing — newest first, running only unless
  * -a (or -n/-l, or a status filter), `--filter`, `--format table|json|TEMPLATE`.
- * It reads only the records (and images when the output needs them).
+ * It reads only the records (and images or network records when the
+ * output or a filter needs them).
  */
 import type { Command } from "../command.ts";
 import { bool, list, parseArgs, str } from "../args.ts";
@@ -10,12 +11,14 @@ import { listContainers, type ContainerRecord } from "../../store/container-stor
 import { compilePsFilter, PS_FILTER_KEYS } from "../container-filters.ts";
 import { CollectedOutput } from "../collected-output.ts";
 import { ContainerImages } from "../container-images.ts";
-import { isActive, PS_COLUMNS, PS_HEADERS, psRow } from "../container-row.ts";
+import { containerNetworkNames, isActive, PS_COLUMNS, PS_HEADERS, psRow } from "../container-row.ts";
 import { containerSizeRw } from "../container-size.ts";
 import { parseFilters } from "../filter-args.ts";
 import { formatTable } from "../format.ts";
 import { goJson } from "../go-text.ts";
 import { printRows } from "../print-rows.ts";
+import { listedNetworks } from "./network-view.ts";
+import { endpointReader } from "../../network/network-store.ts";
 
 const USAGE = `Usage:  rr ps [OPTIONS]
 
@@ -62,7 +65,10 @@ const command: Command = {
     const now = Date.now();
     const all = listContainers(root).sort(newestFirst);
     const images = new ContainerImages(root);
-    const filter = compilePsFilter(filters, { containers: all, ancestorIds: (ref) => images.ancestorIds(ref) });
+    const endpoints = endpointReader(root); // the network files, read once if a filter or the output needs them
+    const filter = compilePsFilter(filters, {
+      containers: all, ancestorIds: (ref) => images.ancestorIds(ref), networksOf: listedNetworks(root, endpoints),
+    });
     const showAll = bool(o, "all") || limit > 0 || filter.impliesAll;
     let shown = all.filter((c) => (showAll || isActive(c)) && filter.test(c));
     if (limit > 0) shown = shown.slice(0, limit);
@@ -76,7 +82,7 @@ const command: Command = {
     // Docker computes sizes for -s, or when the template asks for .Size
     const withSize = bool(o, "size") || (format !== undefined && format !== "json" && format.includes(".Size"));
     const rows = shown.map((c) => psRow(c, {
-      now, trunc, image: () => images.shownImage(c),
+      now, trunc, image: () => images.shownImage(c), networks: () => containerNetworkNames(c, endpoints(c.id)),
       size: withSize ? sizes(root, c, images) : undefined,
     }));
     const columns = bool(o, "size") ? [...PS_COLUMNS, "Size"] : PS_COLUMNS;
