@@ -86,7 +86,7 @@ describe.skipIf(!!skip).each(MODES)(`ps and network inspect over attached networ
     expect(networksColumn()).toEqual({ web: "alpha,beta", idle: "alpha,beta", left: "", "on-host": "host", loner: "slirp4netns" });
     expect(JSON.parse(lines(ok("ps", "--format", "json"))[0]!)).toMatchObject({ Names: "web", Networks: "alpha,beta" });
     // rr inspect names the same networks (a container disconnected from all: none)
-    for (const [name, column] of Object.entries(networksColumn())) {
+    for (const [name, column] of Object.entries(networksColumn()) as [string, string][]) {
       expect(ok("inspect", "-f", '{{range $n, $s := .NetworkSettings.Networks}}{{$n}},{{end}}', name).trim().replace(/,$/, "")).toBe(column);
     }
   });
