@@ -265,12 +265,22 @@ function called(v: unknown, path: string[]): unknown {
   return typeof v === "function" ? callMethod(v, path.at(-1) ?? "", []) : v;
 }
 
+/** A listing's rows are Go structs: a field they lack is an error (a typo in --format fails loudly), not <no value>. */
+const STRUCTS = new WeakSet<object>();
+export function asStruct<T extends object>(row: T): T {
+  STRUCTS.add(row);
+  return row;
+}
+
 /** A field path's value from a start; a method it ends in comes back uncalled. */
 function walkPath(start: unknown, path: string[]): unknown {
   let v = start;
   for (const [i, key] of path.entries()) {
     if (typeof v === "function") v = callMethod(v, path[i - 1]!, []);
     if (v === null || v === undefined || typeof v !== "object") return undefined;
+    if (STRUCTS.has(v) && !(key in v)) {
+      throw new UsageError(`template: can't evaluate field ${key}`, { hint: `The fields are ${Object.getOwnPropertyNames(v).sort().join(", ")}.` });
+    }
     v = (v as Record<string, unknown>)[key];
   }
   return v;

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { renderTemplate } from "../../src/cli/go-template.ts";
+import { asStruct, renderTemplate } from "../../src/cli/go-template.ts";
 import { UsageError } from "../../src/errors.ts";
 
 const data = {
@@ -64,5 +64,18 @@ describe("renderTemplate()", () => {
     expect(() => renderTemplate("{{with $a, $b := .Id}}{{end}}", data)).toThrow("too many declarations");
     expect(() => renderTemplate("{{range .RepoTags}}{{$t := .}}{{end}}{{$t}}", data)).toThrow('undefined variable "$t"');
     expect(() => renderTemplate("{{.Id)}}", data)).toThrow('unexpected ")"');
+  });
+});
+
+describe("asStruct()", () => {
+  test("a listing's row lacks a field: an error naming it and the fields there are; maps inside still say <no value>", () => {
+    const row = asStruct(Object.defineProperty({ Name: "hadoop", Labels: { a: "1" } }, "Label", { value: (k: string) => k, enumerable: false }));
+    expect(renderTemplate('{{.Name}} {{.Label "x"}} {{.Labels.nope}}', row)).toBe("hadoop x <no value>");
+    let err: unknown;
+    try { renderTemplate("{{.Name}}\t{{.Subnet}}", row); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).message).toBe("template: can't evaluate field Subnet");
+    expect((err as UsageError).hint).toBe("The fields are Label, Labels, Name.");
+    expect(renderTemplate("{{.Subnet}}", { Name: "plain" })).toBe("<no value>"); // inspect's JSON documents stay maps
   });
 });

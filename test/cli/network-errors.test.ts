@@ -55,6 +55,13 @@ describe.skipIf(!!skip).each(MODES)(`network bad inputs (%s)${skip ? ` — skipp
     sb?.cleanup();
   });
 
+  test("network ls --format with a field a network row lacks: exit 1, the fields it has", () => {
+    const r = rr(["network", "ls", "--format", "table {{.Name}}\t{{.Subnet}}"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe("rr: template: can't evaluate field Subnet\nThe fields are CreatedAt, Driver, ID, IPv6, Internal, Label, Labels, Name, Scope.\n");
+  });
+
   test("network create: an overlapping subnet and an invalid CIDR are refused and create nothing", () => {
     fails(["network", "create", "--subnet", "10.89.7.0/24", "inner"], 1, "subnet 10.89.7.0/24 overlaps with network errnet (10.89.0.0/16)");
     fails(["network", "create", "--subnet", "10.0.0.0/8", "outer"], 1, /^rr: subnet 10\.0\.0\.0\/8 overlaps with /);
