@@ -47,11 +47,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_LISTENERS 256
-
 struct ref { int kind, idx; };
 
-struct listener fwd_lst[MAX_LISTENERS];
+struct listener *fwd_lst; /* one per -t/-U: at most argc/2, sized at start */
 int fwd_force_rw;
 long long fwd_now_ms, fwd_accept_paused_until;
 static int n_lst, lifeline = -1;
@@ -82,7 +80,7 @@ int fwd_grow(void **arr, int *cap, int need, size_t size) {
 static int parse_target(const char *arg, int udp) {
   char ip[INET6_ADDRSTRLEN + 2];
   const char *c1 = strchr(arg, ':'), *c2 = strrchr(arg, ':');
-  if (n_lst == MAX_LISTENERS || !c1 || c1 == c2 || (size_t)(c2 - c1 - 1) >= sizeof ip) return -1;
+  if (!c1 || c1 == c2 || (size_t)(c2 - c1 - 1) >= sizeof ip) return -1;
   struct listener *l = &fwd_lst[n_lst];
   l->fd = atoi(arg);
   l->udp = udp;
@@ -186,7 +184,11 @@ static int relay(void) {
 }
 
 int rr_forward_main(int argc, char **argv) {
-  int user_fd = -1, net_fd = -1, status = -1, keep[MAX_LISTENERS + 8], n_keep = 0;
+  int user_fd = -1, net_fd = -1, status = -1, n_keep = 0;
+  /* every listener takes two arguments: argc bounds them (a -p range of a thousand ports is fine) */
+  fwd_lst = calloc((size_t)argc, sizeof *fwd_lst);
+  int *keep = calloc((size_t)argc + 8, sizeof *keep);
+  if (!fwd_lst || !keep) return 1;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "-R")) { fwd_force_rw = 1; continue; }
@@ -196,8 +198,13 @@ int rr_forward_main(int argc, char **argv) {
     else if (!strcmp(a, "-u")) user_fd = atoi(v);
     else if (!strcmp(a, "-n")) net_fd = atoi(v);
     else if (!strcmp(a, "-s")) status = atoi(v);
-    else if (!strcmp(a, "-i") && atoi(v) > 0) fwd_udp_idle_ms = atoi(v);
-    else if (!strcmp(a, "-c") && atoi(v) > 0) fwd_udp_max_flows = atoi(v);
+    else if (!strcmp(a, "-i") || !strcmp(a, "-c")) {
+      if (atoi(v) <= 0) {
+        fprintf(stderr, "rr-monitor -F: %s needs a positive number, not %s\n", a, v);
+        return 2;
+      }
+      *(a[1] == 'i' ? &fwd_udp_idle_ms : &fwd_udp_max_flows) = atoi(v);
+    }
     else if (!strcmp(a, "-t") || !strcmp(a, "-U")) {
       if (parse_target(v, a[1] == 'U') < 0) {
         fprintf(stderr, "rr-monitor -F: bad %s %s\n", a, v);

@@ -17,7 +17,7 @@ struct listener {
 enum { REF_LIFELINE, REF_LISTENER, REF_CLIENT, REF_SERVER, REF_FLOW };
 
 /* forward.c */
-extern struct listener fwd_lst[];
+extern struct listener *fwd_lst;
 extern int fwd_force_rw;
 extern long long fwd_now_ms, fwd_accept_paused_until;
 int fwd_grow(void **arr, int *cap, int need, size_t size);

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "forward.h"
+#include <errno.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,15 +40,21 @@ static struct flow *flow_for(int li, const struct sockaddr_storage *peer, sockle
     live++;
     if (oldest < 0 || f->used < flows[oldest].used) oldest = i;
   }
-  if (live >= fwd_udp_max_flows) close_flow(&flows[oldest]); /* full: the least recently used goes */
-  if (fwd_grow((void **)&flows, &cap_flows, n_flows + 1, sizeof *flows) < 0) return NULL;
   const struct listener *l = &fwd_lst[li];
   int fd = socket(l->target.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0 && errno == EMFILE && oldest >= 0) { /* out of fds before the cap: make room */
+    close_flow(&flows[oldest]);
+    live--, oldest = -1;
+    fd = socket(l->target.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  }
   if (fd < 0) return NULL;
-  if (connect(fd, (const struct sockaddr *)&l->target, l->target_len) < 0) {
+  if (connect(fd, (const struct sockaddr *)&l->target, l->target_len) < 0 ||
+      fwd_grow((void **)&flows, &cap_flows, n_flows + 1, sizeof *flows) < 0) {
     close(fd);
     return NULL;
   }
+  /* full: the least recently used goes, once the new flow exists */
+  if (live >= fwd_udp_max_flows && oldest >= 0) close_flow(&flows[oldest]);
   struct flow *f = &flows[n_flows++];
   *f = (struct flow){.fd = fd, .listener = li, .peer_len = len, .last = fwd_now_ms};
   memcpy(&f->peer, peer, len);

@@ -170,7 +170,18 @@ function bindError(err: unknown, ip: string, port: number, ctr: number, proto: P
 
 /** Docker's "all addresses": 0.0.0.0 and, where the host has IPv6, [::] on the same port. */
 const ALL_IPV4 = "0.0.0.0", ALL_IPV6 = "::";
-const EAFNOSUPPORT = 97;
+
+/**
+ * Whether rr's network namespace has IPv6 (::1 on lo). Binding [::] works
+ * even where IPv6 is disabled on every interface, but nothing could reach it.
+ */
+export function hostHasIpv6(): boolean {
+  try {
+    return readFileSync("/proc/net/if_inet6", "utf8").split("\n").some((l) => l.startsWith(`${"0".repeat(31)}1 `));
+  } catch {
+    return false;
+  }
+}
 /** Tries for a kernel-picked port that is free on 0.0.0.0 but taken on [::]. */
 const PICK_AGAIN = 8;
 
@@ -184,13 +195,12 @@ const inUse = (err: unknown) => err instanceof SyscallError && err.errno === EAD
 /** Binds s on one port (0: the kernel's pick) on each of its addresses; all or nothing. */
 function bindAt(s: PortSpec, port: number): BoundPort[] {
   const bound: BoundPort[] = [];
-  for (const ip of s.hostIp ? [s.hostIp] : [ALL_IPV4, ALL_IPV6]) {
+  for (const ip of s.hostIp ? [s.hostIp] : hostHasIpv6() ? [ALL_IPV4, ALL_IPV6] : [ALL_IPV4]) {
     const want = bound[0]?.spec.hostPort ?? port;
     try {
       const got = bindSocket(s.proto, ip, want);
       bound.push({ fd: got.fd, spec: { hostIp: ip, hostPort: got.port, containerPort: s.containerPort, proto: s.proto } });
     } catch (err) {
-      if (ip === ALL_IPV6 && err instanceof SyscallError && err.errno === EAFNOSUPPORT) break; // a host without IPv6
       closePorts(bound);
       throw new BindFailure(err, ip, want);
     }
@@ -237,14 +247,18 @@ export function bindPorts(specs: PortSpec[]): BoundPort[] {
   }
 }
 
-const allAddresses = (ip: string) => ip === "" || ip === ALL_IPV4;
+/** Whether two host addresses overlap: "" is every address, 0.0.0.0 every IPv4 one, :: every IPv6 one ([::] is v6-only here). */
+function overlap(a: string, b: string): boolean {
+  if (a === "" || b === "" || a === b) return true;
+  const wildcard = (w: string, x: string) => (w === ALL_IPV4 && !x.includes(":")) || (w === ALL_IPV6 && x.includes(":"));
+  return wildcard(a, b) || wildcard(b, a);
+}
 
 /** Two -p with one host port, protocol and address: the second could only fail, as if someone else held the port. */
 function refuseTwins(specs: PortSpec[]): void {
   const fixed = specs.filter((s) => s.hostPort && s.hostPortEnd === undefined);
   fixed.forEach((s, i) => {
-    const twin = fixed.slice(0, i).find((t) => t.proto === s.proto && t.hostPort === s.hostPort &&
-      (t.hostIp === s.hostIp || allAddresses(t.hostIp) || allAddresses(s.hostIp)));
+    const twin = fixed.slice(0, i).find((t) => t.proto === s.proto && t.hostPort === s.hostPort && overlap(t.hostIp, s.hostIp));
     if (twin) {
       throw new UsageError(`host port ${s.hostPort}/${s.proto} is published twice (to container ports ${twin.containerPort} and ${s.containerPort})`, {
         hint: "Give each -p its own host port.",

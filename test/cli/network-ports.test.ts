@@ -206,4 +206,13 @@ describe.skipIf(!!skip).each(MODES)(`published ports (%s)${skip ? ` — skipped:
     expect(psPorts("ranged")).toBe(`127.0.0.1:${base}->80/tcp, 127.0.0.1:${base + 1}->81/tcp`);
     ok(["rm", "-f", "ranged"]);
   });
+
+  test("a range of 300 ports (more listeners than the forwarder once had room for) is published and serves", async () => {
+    const base = freeRange(300);
+    ok(["run", "-d", "--name", "wide", "--net", "ports", "-p", `127.0.0.1:${base}-${base + 299}:7000-7299`, "busybox", "sh", "-c", httpdLine("wide-page", 7299)]);
+    expect(ok(["port", "wide"]).split("\n").filter(Boolean)).toHaveLength(300);
+    await until(async () => (await hostGet(base + 299)) === "wide-page\n", 5000, `127.0.0.1:${base + 299}`);
+    ok(["rm", "-f", "wide"]);
+    expect(portIsFree(base + 299)).toBe(true);
+  });
 });

@@ -4,7 +4,7 @@
  * (the network rule: no packet from the host namespace to a non-loopback address).
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { hostHasIpv6 } from "../../src/network/ports.ts";
 import { connect } from "node:net";
 import type { Mode, RunResult, Sandbox } from "./rr.ts";
 
@@ -54,14 +54,8 @@ export function holdPort(): { port: number; stop: () => void } {
 /** The host's own loopback addresses: the only ones tests talk to from the host's namespace. */
 export type Loopback = "127.0.0.1" | "::1";
 
-/** Whether the host has ::1 (IPv6 not disabled). */
-export function hasIpv6Loopback(): boolean {
-  try {
-    return readFileSync("/proc/net/if_inet6", "utf8").split("\n").some((l) => l.startsWith("00000000000000000000000000000001"));
-  } catch {
-    return false;
-  }
-}
+/** Whether the host has ::1 (IPv6 not disabled): rr's own test, so what it publishes and what the tests expect agree. */
+export const hasIpv6Loopback = hostHasIpv6;
 
 export async function hostGet(port: number, path = "/index.html", loopback: Loopback = "127.0.0.1"): Promise<string | undefined> {
   try {

@@ -167,10 +167,13 @@ describe("bindPorts()", () => {
   });
   test("one host port published twice in one run is named as such, before anything is bound", () => {
     const p = freePair();
-    for (const [a, b] of [["127.0.0.1", "127.0.0.1"], ["", "127.0.0.1"], ["127.0.0.1", "0.0.0.0"]] as const) {
+    for (const [a, b] of [["127.0.0.1", "127.0.0.1"], ["", "127.0.0.1"], ["127.0.0.1", "0.0.0.0"], ["::1", ""], ["::", "::1"]] as const) {
       expect(() => bindPorts([tcp(a, p, 80), tcp(b, p, 81)])).toThrow(`host port ${p}/tcp is published twice (to container ports 80 and 81)`);
     }
     closePorts(bindPorts([tcp("127.0.0.1", p, 80)])); // nothing was left bound
+    if (hasIpv6Loopback()) { // 0.0.0.0 and [::] are separate sockets (v6-only): no twins
+      closePorts(bindPorts([tcp("0.0.0.0", p, 80), tcp("::", p, 81), tcp("::1", p + 1, 82), tcp("0.0.0.0", p + 1, 83)]));
+    }
     // different addresses, or a range to pick from, are no twins
     const bound = bindPorts([tcp("127.0.0.1", p, 80), { ...tcp("127.0.0.1", p, 81), hostPortEnd: p + 1 }]);
     closePorts(bound);
