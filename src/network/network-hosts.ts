@@ -66,7 +66,7 @@ const HOSTS_READ_MAX = 1 << 20;
 
 /** Records `text` as what rr wrote to dir/hosts (at start, and after each rewrite). */
 export function rememberHosts(dir: string, text: string): void {
-  const tmp = join(dir, `${LAST_WRITTEN}.tmp`);
+  const tmp = join(dir, `${LAST_WRITTEN}.${process.pid}.tmp`); // a start and a peer's rewrite may both be writing
   writeFileSync(tmp, text);
   renameSync(tmp, join(dir, LAST_WRITTEN));
 }
@@ -105,9 +105,12 @@ function readHead(path: string): string | undefined {
   }
   try {
     if (!fstatSync(fd).isFile()) return undefined;
-    const buf = Buffer.alloc(Math.min(fstatSync(fd).size, HOSTS_READ_MAX));
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(size, HOSTS_READ_MAX));
     let off = 0, n: number;
     while (off < buf.length && (n = readSync(fd, buf, off, buf.length - off, off)) > 0) off += n;
+    // cut short: only whole lines
+    if (size > HOSTS_READ_MAX) off = buf.subarray(0, off).lastIndexOf(0x0a) + 1;
     return buf.toString("utf8", 0, off);
   } finally {
     closeSync(fd);

@@ -12,6 +12,7 @@ import { buildPlan, cloneFlagsFor, type RootfsLayout } from "./plan-builder.ts";
 import type { Plan } from "./plan-encoder.ts";
 import { writeEtcFiles, type EtcFiles } from "./etc-files.ts";
 import { rememberHosts } from "../network/network-hosts.ts";
+import { withNetworkLock } from "../network/network-store.ts";
 import { parseNetworkMode } from "./network-mode.ts";
 import { containerHostname, renderHosts } from "./container-hosts.ts";
 import { SLIRP_DNS } from "../network/egress.ts";
@@ -46,12 +47,17 @@ function etcFiles(root: string, rec: ContainerRecord, req: RunRequest): { hostna
   const ownerReq = owner === rec ? req : storedRequest(owner);
   const hostname = containerHostname(owner, ownerReq);
   const dir = containerDir(root, rec.id);
-  const hosts = renderHosts(root, owner, ownerReq);
-  const files = writeEtcFiles(dir, {
-    hostname, hosts,
-    resolver: { dns: ownerReq.dns, dnsSearch: ownerReq.dnsSearch, dnsOptions: ownerReq.dnsOptions, hostNetwork: (ownerReq.network ?? "host") === "host", fallback: SLIRP_DNS },
-  });
-  rememberHosts(dir, hosts); // peers' rewrites keep what the container appends to it
+  const write = () => {
+    const hosts = renderHosts(root, owner, ownerReq);
+    const written = writeEtcFiles(dir, {
+      hostname, hosts,
+      resolver: { dns: ownerReq.dns, dnsSearch: ownerReq.dnsSearch, dnsOptions: ownerReq.dnsOptions, hostNetwork: (ownerReq.network ?? "host") === "host", fallback: SLIRP_DNS },
+    });
+    rememberHosts(dir, hosts); // peers' rewrites keep what the container appends to it
+    return written;
+  };
+  // a container that may be on networks: under their lock, so a peer's rewrite comes wholly before or after
+  const files = mode.kind === "host" || mode.kind === "none" ? write() : withNetworkLock(root, write);
   if (owner === rec) return { hostname, files };
   const ownerDir = containerDir(root, owner.id);
   return { hostname, files: { ...files, hosts: join(ownerDir, "hosts"), resolvConf: join(ownerDir, "resolv.conf") } };

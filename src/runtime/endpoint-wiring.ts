@@ -58,13 +58,14 @@ export function bridgeSpec(n: NetworkRecord) {
 /**
  * Wires a container (its net namespace open as containerNet) onto its
  * networks' bridges in the holder: eth0, eth1, … in the order given, the
- * default route through the first.
+ * default route through the first that is not --internal (which has none).
  */
 export function wireEndpoints(holder: Holder, containerNet: number, nets: AttachedNetwork[], containerId: string, identity: Identity): void {
+  const routed = nets.findIndex((n) => !n.network.internal);
   const h = openNs(holder);
   try {
     for (const [i, n] of nets.entries()) {
-      connectToBridge(h, { net: containerNet }, bridgeSpec(n.network), endpointSpec(n, `eth${i}`, containerId, identity, i === 0));
+      connectToBridge(h, { net: containerNet }, bridgeSpec(n.network), endpointSpec(n, `eth${i}`, containerId, identity, i === routed));
     }
   } finally {
     closeNs(h);

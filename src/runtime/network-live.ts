@@ -43,9 +43,15 @@ export function connectRunning(root: string, identity: Identity, holder: Holder,
   const taken = new Set(interfaces(pid));
   let n = 0;
   while (taken.has(`eth${n}`)) n++;
-  const h = openNs(holder);
-  const net = openSync(`/proc/${pid}/ns/net`, "r");
   const spec = endpointSpec({ network, endpoint }, `eth${n}`, rec.id, identity, !hasDefaultRoute(pid)); // the route it has stays
+  const h = openNs(holder);
+  let net: number;
+  try {
+    net = openSync(`/proc/${pid}/ns/net`, "r");
+  } catch (err) {
+    closeNs(h);
+    throw err;
+  }
   try {
     connectToBridge(h, { net }, bridgeSpec(network), spec);
   } catch (err) {

@@ -8,7 +8,8 @@ import type { RunRequest } from "./run-request.ts";
 import { parseNetworkMode } from "./network-mode.ts";
 import { containerHostname, renderHosts } from "./container-hosts.ts";
 import { storedRequest } from "./container-prepare.ts";
-import { allocateEndpoint, endpointsOf, listNetworks, releaseAllEndpoints, renameEndpoints } from "../network/network-store.ts";
+import { allocateEndpoint, endpointsOf, findNetwork, listNetworks, releaseAllEndpoints, renameEndpoints } from "../network/network-store.ts";
+import { UsageError } from "../errors.ts";
 import { refreshPeerHosts, rewriteHosts } from "../network/network-hosts.ts";
 import { containerDir, listContainers, readContainer, type ContainerRecord } from "../store/container-store.ts";
 import { holderDir, stopHolder } from "../network/holder.ts";
@@ -39,7 +40,11 @@ export function joinNetworks(root: string, rec: ContainerRecord, req: RunRequest
   const mode = parseNetworkMode(req.network);
   if (mode.kind !== "network") return;
   const hostname = containerHostname(rec, req);
-  const joined = [mode.name, ...(req.extraNetworks ?? [])].map((name, i) => allocateEndpoint(root, name, {
+  const names = [mode.name, ...(req.extraNetworks ?? [])];
+  const ids = names.map((name) => findNetwork(root, name).id); // a name and an id prefix may be the same network
+  const twice = names.find((_, i) => ids.indexOf(ids[i]!) !== i);
+  if (twice) throw new UsageError(`network "${twice}" is specified multiple times`);
+  const joined = names.map((name, i) => allocateEndpoint(root, name, {
     containerId: rec.id, containerName: rec.name, hostname,
     ...(i === 0 ? { ip: req.ip, aliases: req.networkAliases ?? [] } : { aliases: [] }),
   }).network.id);

@@ -224,14 +224,23 @@ describe.skipIf(!!skip).each(MODES)(`networks end to end (%s)${skip ? ` — skip
     expect(pings(sb, mode, "on-a", "both-alias")).toBe(true);
     expect(pings(sb, mode, "on-b", "on-both")).toBe(true);
     expect(hostsLine("on-b", "both-alias")).toBeUndefined(); // the alias is the first network's only
+    // an --internal first network has no route out: the default route goes through the next one
+    ok(["network", "create", "--internal", "--subnet", "10.63.0.0/24", "twice-i"]);
+    expect(ok(["run", "--rm", "--net", "twice-i", "--net", "twice-b", "busybox", "ip", "-4", "route", "show", "default"])).toBe("default via 10.62.0.1 dev eth1 \n");
     // the second network unknown: exit 125, no container, the first network's address free again
     const r = rr(["run", "--name", "half-joined", "--net", "twice-a", "--ip", "10.61.0.60", "--net", "nosuch-net", "busybox", "true"]);
     expect(r.code).toBe(125);
     expect(r.stderr).toStartWith("rr: network nosuch-net not found");
     expect(rr(["inspect", "half-joined"]).code).toBe(1);
     ok(["run", "--rm", "--net", "twice-a", "--ip", "10.61.0.60", "busybox", "true"]);
+    // one network by name and by id prefix is one network given twice
+    const idPrefix = ok(["network", "inspect", "-f", "{{.Id}}", "twice-a"]).slice(0, 12);
+    const again = rr(["run", "--name", "twice-same", "--net", "twice-a", "--net", idPrefix, "busybox", "true"]);
+    expect(again.code).toBe(125);
+    expect(again.stderr).toStartWith(`rr: network "${idPrefix}" is specified multiple times`);
+    expect(rr(["inspect", "twice-same"]).code).toBe(1);
     ok(["rm", "-f", "on-a", "on-b", "on-both"]);
-    ok(["network", "rm", "twice-a", "twice-b"]);
+    ok(["network", "rm", "twice-a", "twice-b", "twice-i"]);
   });
 
   test("network connect of a running default-mode container: root keeps its slirp4netns route and adds eth0; rootless refuses and changes nothing", () => {

@@ -110,6 +110,15 @@ describe("refreshPeerHosts()", () => {
     expect(readFileSync(join(dir, "hosts"), "utf8")).toBe("127.0.0.1\tlocalhost\n");
   });
 
+  test("rewriteHosts() reads at most 1 MiB of a file the container filled, and keeps only whole lines of it", () => {
+    const dir = join(root, "filled");
+    mkdirSync(dir);
+    rememberHosts(dir, "127.0.0.1\tlocalhost\n");
+    writeFileSync(join(dir, "hosts"), `127.0.0.1\tlocalhost\n192.0.2.1\tkept\n${"b".repeat(2 << 20)}\n`);
+    rewriteHosts(dir, "127.0.0.1\tlocalhost\n10.0.0.3\tpeer\n");
+    expect(readFileSync(join(dir, "hosts"), "utf8")).toBe("127.0.0.1\tlocalhost\n10.0.0.3\tpeer\n192.0.2.1\tkept\n");
+  });
+
   test("linesAdded() counts repeated lines and never brings back removed ones", () => {
     expect(linesAdded("a\nb\n", "a\nb\nc\n")).toEqual(["c"]);
     expect(linesAdded("a\n", "a\na\n")).toEqual(["a"]);
