@@ -78,7 +78,7 @@ export function compilePsFilter(filters: Filters, ctx: PsFilterContext): PsFilte
       .some((m) => volumes.includes(m.destination ?? "") || (m.source !== undefined && volumes.includes(m.source))));
   }
   const networks = get("network");
-  if (networks.length) checks.push((c) => ctx.networksOf(c).some((n) => networks.some((v) => n.name === v || n.id.startsWith(v))));
+  if (networks.length) checks.push((c) => ctx.networksOf(c).some((n) => networks.some((v) => n.name === v || (n.id !== "" && n.id.startsWith(v)))));
   const ports = portCheck(get("publish").map((v) => parsePortFilter("publish", v)), get("expose").map((v) => parsePortFilter("expose", v)));
   if (ports) checks.push(ports);
   if (filters.has("ancestor")) {

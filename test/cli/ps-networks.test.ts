@@ -100,7 +100,7 @@ describe.skipIf(!!skip).each(MODES)(`ps and network inspect over attached networ
     expect(names("network=host")).toEqual(["on-host"]);
     const hostId = ok("network", "ls", "-q", "--no-trunc", "--filter", "name=^host$").trim();
     expect(names(`network=${hostId}`)).toEqual(["on-host"]);
-    expect(names("network=slirp4netns")).toEqual([]); // a mode, not a network `rr network ls` lists
+    expect(names("network=slirp4netns")).toEqual(["loner"]); // the mode's name, as inspect's Networks key
     expect(lines(ok("ps", "--format", "{{.Names}}", "--filter", "network=beta"))).toEqual(["web"]); // no -a: running only
   });
 

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { DEFAULT_NETWORK, endpointId, findNetwork, listNetworks, type Attachment, type NetworkRecord } from "../../network/network-store.ts";
 import { listContainers, type ContainerRecord } from "../../store/container-store.ts";
 import { NotFoundError } from "../../errors.ts";
+import { networkModeName, parseNetworkMode } from "../../runtime/network-mode.ts";
 import { goTimeString } from "../go-text.ts";
 import { shortId } from "../format.ts";
 import { naturalCompare } from "../../network/ports.ts";
@@ -87,16 +88,19 @@ function pseudoMembers(n: ShownNetwork, containers: ContainerRecord[]): Containe
 }
 
 /**
- * The networks `rr network ls` lists that a container is on, for
- * `ps --filter network=`: those it has an address on (running or not, as
- * Docker keeps a stopped container's networks), or host/none for those modes.
+ * The networks a container is on, for `ps --filter network=`: those it has
+ * an address on (running or not, as Docker keeps a stopped container's
+ * networks), host/none (with the ids `rr network ls` shows) for those
+ * modes, and the name of any other mode (slirp4netns, container:X), as
+ * `rr inspect` lists it under Networks (Docker matches those keys).
  */
 export function listedNetworks(root: string, endpoints: (containerId: string) => Attachment[]): (rec: ContainerRecord) => { name: string; id: string }[] {
   let pseudo: ShownNetwork[] | undefined;
   return (rec) => {
     const on = endpoints(rec.id).map(({ network }) => ({ name: network.name, id: network.id }));
     const mode = (rec.request as { network?: string } | undefined)?.network;
-    if (mode !== "host" && mode !== "none") return on;
+    if (parseNetworkMode(mode ?? "host").kind === "network") return on;
+    if (mode !== "host" && mode !== "none") return [...on, { name: networkModeName(mode), id: "" }];
     const p = (pseudo ??= pseudoNetworks(listNetworks(root))).find((x) => x.name === mode)!;
     return [...on, { name: p.name, id: p.id }];
   };
