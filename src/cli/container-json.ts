@@ -8,14 +8,14 @@ import { join } from "node:path";
 import type { RunRequest, UserMount } from "../runtime/run-request.ts";
 import { mergeEnv } from "../runtime/spec.ts";
 import { CONTAINER_FILES, containerDir, type ContainerRecord } from "../store/container-store.ts";
-import { containerLabels, isActive } from "./container-row.ts";
+import { containerLabels, containerNetworkNames, isActive } from "./container-row.ts";
 import { exposedKeys, livePorts, unpublishedExposed } from "./container-ports.ts";
 import { attachedNetworks } from "../runtime/endpoint-wiring.ts";
-import { networkModeName, parseNetworkMode } from "../runtime/network-mode.ts";
+import { networkModeName } from "../runtime/network-mode.ts";
 import { containerHostname } from "../runtime/container-hosts.ts";
 import { parsePublish } from "../network/ports.ts";
 import { prefixLength } from "../network/cidr.ts";
-import { endpointId } from "../network/network-store.ts";
+import { endpointId, type Attachment } from "../network/network-store.ts";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 
@@ -211,18 +211,18 @@ function networkSettings(root: string, rec: ContainerRecord, req: Partial<RunReq
   for (const p of livePorts(rec)) (Ports[`${p.containerPort}/${p.proto}`] ??= [])!.push({ HostIp: p.hostIp || "0.0.0.0", HostPort: String(p.hostPort) });
   const attached = attachedNetworks(root, rec);
   const empty = { IPAMConfig: null, Links: null, Aliases: null, MacAddress: "", DriverOpts: null, NetworkID: "", EndpointID: "", Gateway: "", IPAddress: "", IPPrefixLen: 0, IPv6Gateway: "", GlobalIPv6Address: "", GlobalIPv6PrefixLen: 0, DNSNames: null };
-  // every network it has an address on, and its mode when that is not one (ps's Networks column lists the same)
-  const modeEntry = parseNetworkMode(req.network ?? "host").kind === "network" ? {} : { [networkModeName(req.network)]: empty };
-  const Networks = {
-    ...modeEntry,
-    ...Object.fromEntries(attached.map(({ network: n, endpoint: e }) => [n.name, {
-        ...empty, IPAMConfig: e.ip === req.ip && n.name === req.network ? { IPv4Address: e.ip } : null,
-        Aliases: e.aliases.length ? e.aliases : null, MacAddress: e.mac, NetworkID: n.id,
-        EndpointID: endpointId(n.id, rec.id),
-        Gateway: n.internal ? "" : n.gateway, IPAddress: e.ip, IPPrefixLen: prefixLength(n.subnet),
-        DNSNames: [rec.name, rec.id.slice(0, 12), ...e.aliases],
-      }])),
-  };
+  const entry = ({ network: n, endpoint: e }: Attachment) => ({
+    ...empty, IPAMConfig: e.ip === req.ip && n.name === req.network ? { IPv4Address: e.ip } : null,
+    Aliases: e.aliases.length ? e.aliases : null, MacAddress: e.mac, NetworkID: n.id,
+    EndpointID: endpointId(n.id, rec.id),
+    Gateway: n.internal ? "" : n.gateway, IPAddress: e.ip, IPPrefixLen: prefixLength(n.subnet),
+    DNSNames: [rec.name, rec.id.slice(0, 12), ...e.aliases],
+  });
+  // the networks ps's Networks column names: those with an address, and a mode that is not one (empty)
+  const Networks = Object.fromEntries(containerNetworkNames(rec, attached).map((name) => {
+    const on = attached.find((a) => a.network.name === name);
+    return [name, on ? entry(on) : empty];
+  }));
   const first = attached[0];
   return {
     Bridge: "", SandboxID: "", SandboxKey: isActive(rec) && rec.state.pid ? `/proc/${rec.state.pid}/ns/net` : "", Ports,

@@ -104,8 +104,9 @@ function readHead(path: string): string | undefined {
     return undefined;
   }
   try {
-    if (!fstatSync(fd).isFile()) return undefined;
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    if (!st.isFile()) return undefined;
+    const size = st.size;
     const buf = Buffer.alloc(Math.min(size, HOSTS_READ_MAX));
     let off = 0, n: number;
     while (off < buf.length && (n = readSync(fd, buf, off, buf.length - off, off)) > 0) off += n;

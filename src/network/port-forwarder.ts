@@ -9,7 +9,7 @@ import { readSync } from "node:fs";
 import { RrError } from "../errors.ts";
 import { closeFd } from "../sys/sockets.ts";
 import { cloexecPipe } from "../sys/libc.ts";
-import type { BoundPort } from "./ports.ts";
+import { shownIp, type BoundPort } from "./ports.ts";
 
 export interface ForwardTarget {
   /** The target's user namespace (rootless: the holder's or the container's); root mode: none. */
@@ -43,7 +43,7 @@ export function forwarderArgs(o: Omit<ForwarderOptions, "monitor">, statusFd?: n
   if (o.readWrite) args.push("-R");
   if (o.udpFlows?.idleMs) args.push("-i", String(o.udpFlows.idleMs));
   if (o.udpFlows?.max) args.push("-c", String(o.udpFlows.max));
-  const ip = o.target.ip.includes(":") ? `[${o.target.ip}]` : o.target.ip;
+  const ip = shownIp(o.target.ip);
   for (const p of o.ports) {
     args.push(p.spec.proto === "udp" ? "-U" : "-t", `${child(p.fd)}:${ip}:${p.spec.containerPort}`);
   }

@@ -182,6 +182,7 @@ export function hostHasIpv6(): boolean {
     return false;
   }
 }
+
 /** Tries for a kernel-picked port that is free on 0.0.0.0 but taken on [::]. */
 const PICK_AGAIN = 8;
 
@@ -192,10 +193,10 @@ class BindFailure {
 
 const inUse = (err: unknown) => err instanceof SyscallError && err.errno === EADDRINUSE;
 
-/** Binds s on one port (0: the kernel's pick) on each of its addresses; all or nothing. */
-function bindAt(s: PortSpec, port: number): BoundPort[] {
+/** Binds s on one port (0: the kernel's pick) on each of its addresses (`everywhere` for no host IP); all or nothing. */
+function bindAt(s: PortSpec, port: number, everywhere: string[]): BoundPort[] {
   const bound: BoundPort[] = [];
-  for (const ip of s.hostIp ? [s.hostIp] : hostHasIpv6() ? [ALL_IPV4, ALL_IPV6] : [ALL_IPV4]) {
+  for (const ip of s.hostIp ? [s.hostIp] : everywhere) {
     const want = bound[0]?.spec.hostPort ?? port;
     try {
       const got = bindSocket(s.proto, ip, want);
@@ -209,12 +210,12 @@ function bindAt(s: PortSpec, port: number): BoundPort[] {
 }
 
 /** Binds one spec, walking its host port range if it has one. */
-function bindOne(s: PortSpec): BoundPort[] {
+function bindOne(s: PortSpec, everywhere: string[]): BoundPort[] {
   const last = s.hostPortEnd ?? s.hostPort;
   let again = s.hostPort === 0 ? PICK_AGAIN : 0;
   for (let port = s.hostPort; ;) {
     try {
-      return bindAt(s, port);
+      return bindAt(s, port, everywhere);
     } catch (failure) {
       if (!(failure instanceof BindFailure)) throw failure;
       const { cause, ip } = failure;
@@ -237,9 +238,10 @@ function bindOne(s: PortSpec): BoundPort[] {
  */
 export function bindPorts(specs: PortSpec[]): BoundPort[] {
   refuseTwins(specs);
+  const everywhere = specs.some((s) => !s.hostIp) && hostHasIpv6() ? [ALL_IPV4, ALL_IPV6] : [ALL_IPV4];
   const bound: BoundPort[] = [];
   try {
-    for (const s of specs) bound.push(...bindOne(s));
+    for (const s of specs) bound.push(...bindOne(s, everywhere));
     return bound;
   } catch (err) {
     closePorts(bound);
@@ -272,7 +274,7 @@ export function closePorts(bound: BoundPort[]): void {
 }
 
 /** An address as Docker prints it: brackets around IPv6. */
-function shownIp(ip: string): string {
+export function shownIp(ip: string): string {
   return ip.includes(":") ? `[${ip}]` : ip;
 }
 

@@ -12,7 +12,8 @@ import { parseNetworkMode, type NetworkMode } from "./network-mode.ts";
 import { findContainer, type ContainerRecord, type PublishedPortRecord } from "../store/container-store.ts";
 import { openNs, closeNs, type Holder } from "../network/holder.ts";
 import { networkHolder } from "./network-holder.ts";
-import { attachedNetworks, wireEndpoints, type AttachedNetwork } from "./endpoint-wiring.ts";
+import { attachedNetworks, wireEndpoints } from "./endpoint-wiring.ts";
+import type { Attachment } from "../network/network-store.ts";
 import { detectEgress, startSlirp } from "../network/egress.ts";
 import { bindPorts, closePorts, exposedPorts, parsePublish, type BoundPort } from "../network/ports.ts";
 import { startForwarder } from "../network/port-forwarder.ts";
@@ -44,7 +45,7 @@ export async function prepareNetwork(
   const mode = parseNetworkMode(req.network ?? "host");
   let join: JoinNamespaces | undefined;
   let holder: Holder | undefined;
-  let nets: AttachedNetwork[] = [];
+  let nets: Attachment[] = [];
   if (mode.kind === "container") {
     const other = findContainer(root, mode.ref);
     if (other.state.status !== "running" && other.state.status !== "paused") {

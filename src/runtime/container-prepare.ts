@@ -47,17 +47,19 @@ function etcFiles(root: string, rec: ContainerRecord, req: RunRequest): { hostna
   const ownerReq = owner === rec ? req : storedRequest(owner);
   const hostname = containerHostname(owner, ownerReq);
   const dir = containerDir(root, rec.id);
+  // on networks now or after a connect: peers rewrite its /etc/hosts (host, none and container: files never are)
+  const peersRewrite = mode.kind === "network" || mode.kind === "private";
   const write = () => {
     const hosts = renderHosts(root, owner, ownerReq);
     const written = writeEtcFiles(dir, {
       hostname, hosts,
       resolver: { dns: ownerReq.dns, dnsSearch: ownerReq.dnsSearch, dnsOptions: ownerReq.dnsOptions, hostNetwork: (ownerReq.network ?? "host") === "host", fallback: SLIRP_DNS },
     });
-    rememberHosts(dir, hosts); // peers' rewrites keep what the container appends to it
+    if (peersRewrite) rememberHosts(dir, hosts); // their rewrites keep what the container appends to it
     return written;
   };
-  // a container that may be on networks: under their lock, so a peer's rewrite comes wholly before or after
-  const files = mode.kind === "host" || mode.kind === "none" ? write() : withNetworkLock(root, write);
+  // under the networks lock, so a peer's rewrite comes wholly before or after
+  const files = peersRewrite ? withNetworkLock(root, write) : write();
   if (owner === rec) return { hostname, files };
   const ownerDir = containerDir(root, owner.id);
   return { hostname, files: { ...files, hosts: join(ownerDir, "hosts"), resolvConf: join(ownerDir, "resolv.conf") } };

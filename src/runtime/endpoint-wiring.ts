@@ -8,16 +8,11 @@ import type { Identity } from "./identity.ts";
 import type { ContainerRecord } from "../store/container-store.ts";
 import { openNs, closeNs, type Holder } from "../network/holder.ts";
 import { connectToBridge } from "../network/link-setup.ts";
-import { endpointsOf, type Endpoint, type NetworkRecord } from "../network/network-store.ts";
+import { endpointsOf, type Attachment, type NetworkRecord } from "../network/network-store.ts";
 import { macForIp, prefixLength } from "../network/cidr.ts";
 
-export interface AttachedNetwork {
-  network: NetworkRecord;
-  endpoint: Endpoint;
-}
-
 /** The networks a container is on, its primary (--network) first: eth0, eth1, … in this order. */
-export function attachedNetworks(root: string, rec: ContainerRecord): AttachedNetwork[] {
+export function attachedNetworks(root: string, rec: ContainerRecord): Attachment[] {
   const primary = (rec.request as { network?: string } | undefined)?.network;
   return endpointsOf(root, rec.id, primary);
 }
@@ -34,7 +29,7 @@ export function pingGroupRange(identity: Identity): string {
   return `0 ${top}`;
 }
 
-export function endpointSpec(a: AttachedNetwork, ifName: string, containerId: string, identity: Identity, defaultRoute: boolean) {
+export function endpointSpec(a: Attachment, ifName: string, containerId: string, identity: Identity, defaultRoute: boolean) {
   const prefix = prefixLength(a.network.subnet);
   return {
     bridge: a.network.bridge, hostIf: hostInterfaceName(containerId, a.network.id), ifName,
@@ -60,7 +55,7 @@ export function bridgeSpec(n: NetworkRecord) {
  * networks' bridges in the holder: eth0, eth1, … in the order given, the
  * default route through the first that is not --internal (which has none).
  */
-export function wireEndpoints(holder: Holder, containerNet: number, nets: AttachedNetwork[], containerId: string, identity: Identity): void {
+export function wireEndpoints(holder: Holder, containerNet: number, nets: Attachment[], containerId: string, identity: Identity): void {
   const routed = nets.findIndex((n) => !n.network.internal);
   const h = openNs(holder);
   try {

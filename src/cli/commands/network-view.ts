@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { DEFAULT_NETWORK, endpointId, findNetwork, listNetworks, type Attachment, type NetworkRecord } from "../../network/network-store.ts";
 import { listContainers, type ContainerRecord } from "../../store/container-store.ts";
 import { NotFoundError } from "../../errors.ts";
-import { networkModeName, parseNetworkMode } from "../../runtime/network-mode.ts";
+import { containerNetworkNames } from "../container-row.ts";
 import { goTimeString } from "../go-text.ts";
 import { shortId } from "../format.ts";
 import { naturalCompare } from "../../network/ports.ts";
@@ -97,12 +97,13 @@ function pseudoMembers(n: ShownNetwork, containers: ContainerRecord[]): Containe
 export function listedNetworks(root: string, endpoints: (containerId: string) => Attachment[]): (rec: ContainerRecord) => { name: string; id: string }[] {
   let pseudo: ShownNetwork[] | undefined;
   return (rec) => {
-    const on = endpoints(rec.id).map(({ network }) => ({ name: network.name, id: network.id }));
-    const mode = (rec.request as { network?: string } | undefined)?.network;
-    if (parseNetworkMode(mode ?? "host").kind === "network") return on;
-    if (mode !== "host" && mode !== "none") return [...on, { name: networkModeName(mode), id: "" }];
-    const p = (pseudo ??= pseudoNetworks(listNetworks(root))).find((x) => x.name === mode)!;
-    return [...on, { name: p.name, id: p.id }];
+    const on = endpoints(rec.id);
+    return containerNetworkNames(rec, on).map((name) => {
+      const attached = on.find((a) => a.network.name === name);
+      if (attached) return { name, id: attached.network.id };
+      const p = name === "host" || name === "none" ? (pseudo ??= pseudoNetworks(listNetworks(root))).find((x) => x.name === name) : undefined;
+      return { name, id: p?.id ?? "" };
+    });
   };
 }
 
